@@ -1,0 +1,62 @@
+"""The ``ekb`` command line: a thin layer over the library.
+
+Each command lives in ``kb/cli/<noun>.py`` and is imported only when it runs,
+so ``ekb --help`` stays fast (rdflib, pyshacl and pyoxigraph load on demand).
+To add a command, add one line to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from kb import __version__
+
+#: command name -> ("module", "attribute", one-line help shown by ``ekb --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attr, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Read the short help from COMMANDS instead of importing every module.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+        name = args[0] if args else None
+        if name is not None and name not in COMMANDS and not name.startswith("-"):
+            from kb.cli.common import did_you_mean
+
+            hint = did_you_mean(name, COMMANDS)
+            raise click.UsageError(f"no such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ekb")
+def cli() -> None:
+    """evidence-kb: clinical study claims as validated, queryable RDF.
+
+    Exit codes: 0 ok; 1 the data does not conform or a check failed;
+    2 usage error; 3 could not run (unreadable file, bad Turtle, unreachable endpoint).
+    """
+
+
+def main() -> None:
+    cli(prog_name="ekb")

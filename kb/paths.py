@@ -1,0 +1,72 @@
+"""Where the shipped resources are, installed or in a source checkout.
+
+In a wheel the ontology and queries travel inside the package (``kb/ontology``,
+``kb/queries``, see ``pyproject.toml``); in a source checkout or an editable
+install they sit at the top of the repository. Nothing here reads the working
+directory, so ``ekb`` behaves the same from any folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_DIR = PACKAGE_DIR.parent
+
+#: Environment variable naming the knowledge base folder (like ``--kb``).
+KB_ENV_VAR = "EKB_KB"
+
+
+def _resource_dir(name: str) -> Path:
+    installed = PACKAGE_DIR / name
+    if installed.is_dir():
+        return installed
+    return _REPO_DIR / name
+
+
+def ontology_dir() -> Path:
+    """The folder holding ``ekb.ttl``, ``shapes.ttl`` and ``vocab/``."""
+    return _resource_dir("ontology")
+
+
+def ontology_file() -> Path:
+    return ontology_dir() / "ekb.ttl"
+
+
+def shapes_file() -> Path:
+    return ontology_dir() / "shapes.ttl"
+
+
+def vocab_dir() -> Path:
+    return ontology_dir() / "vocab"
+
+
+def queries_dir() -> Path:
+    """The folder of canned ``.rq`` queries."""
+    return _resource_dir("queries")
+
+
+def shipped_kb_dir() -> Path:
+    """The shipped knowledge base: the package folder, whose ``studies/`` holds one file per study."""
+    return PACKAGE_DIR
+
+
+def default_kb_dir() -> Path:
+    """``$EKB_KB`` when set, else the shipped knowledge base."""
+    env = os.environ.get(KB_ENV_VAR)
+    return Path(env).expanduser() if env else shipped_kb_dir()
+
+
+def study_files(kb_dir: Path) -> list[Path]:
+    """The study files of a knowledge base folder, sorted by name."""
+    return sorted((kb_dir / "studies").glob("*.ttl"))
+
+
+def kb_vocab_files(kb_dir: Path) -> list[Path]:
+    """Vocabularies shipped with the package plus any in the KB's own ``vocab/``."""
+    files = sorted(vocab_dir().glob("*.ttl"))
+    own = kb_dir / "vocab"
+    if own.is_dir() and own.resolve() != vocab_dir().resolve():
+        files += sorted(own.glob("*.ttl"))
+    return files
