@@ -179,3 +179,13 @@ def schema_files(kb_dir: Path | None = None) -> list[Path]:
 def column_strings(result: QueryResult, column: str) -> Sequence[str | None]:
     """A column as plain strings (IRIs and literal values), ``None`` where unbound."""
     return [None if v is None else str(v) for v in result.values(column)]
+
+
+def open_store(kb_dir: Path | None = None, *, endpoint: str | None = None, timeout: float = 30.0) -> Store:
+    """The store a command should query: a remote SPARQL endpoint when ``endpoint`` is given,
+    else the embedded store of ``kb_dir`` (default: ``$EKB_KB`` or the shipped KB)."""
+    if endpoint:
+        from kb.remote import RemoteStore  # SPARQLWrapper only loads for remote use
+
+        return RemoteStore(endpoint, timeout=timeout)
+    return EmbeddedStore.open_kb(kb_dir)

@@ -69,3 +69,20 @@ def output_option(func: F) -> F:
         default=None,
         help="Write to FILE instead of standard output.",
     )(func)
+
+
+def endpoint_options(func: F) -> F:
+    """``--endpoint URL`` and ``--timeout SECONDS``: query a remote SPARQL 1.1 endpoint."""
+    func = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        help="Seconds to wait for a remote endpoint before giving up (exit 3).",
+    )(func)
+    return click.option(
+        "--endpoint",
+        metavar="URL",
+        default=None,
+        help="Query this SPARQL 1.1 endpoint instead of the embedded store.",
+    )(func)
