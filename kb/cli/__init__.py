@@ -15,6 +15,9 @@ from kb import __version__
 
 #: command name -> ("module", "attribute", one-line help shown by ``ekb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
+    "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
+    "push": ("kb.cli.push", "push_command", "Upload the knowledge base to a triple store (Graph Store Protocol)."),
 }
 
 

@@ -1,0 +1,71 @@
+"""``ekb summary`` and ``ekb ask``: plain-language text for patients and clinicians."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        from kb.fileio import atomic_write_text
+
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n")
+
+
+def _render(plain: object, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(plain.to_json(), indent=2, ensure_ascii=False)  # type: ignore[attr-defined]
+    return plain.to_markdown()  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.argument("study")
+@click.option("--plain", is_flag=True, default=True, help="Plain language for patients (the only style so far).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="Markdown with numbered sources, or JSON with the evidence behind every sentence.")
+@kb_option
+@endpoint_options
+@output_option
+@handle_errors
+def summary(study: str, plain: bool, fmt: str, kb_dir: Path | None, endpoint: str | None, timeout: float,
+            output: Path | None) -> None:
+    """A plain-language summary of STUDY, generated from its data.
+
+    Every sentence is traceable: -f json lists, for each sentence, the results,
+    claims and sources it states.
+    """
+    from kb.plain import summarise_study
+    from kb.store import open_store
+
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    _emit(_render(summarise_study(store, study), fmt), output)
+
+
+@click.command()
+@click.argument("question")
+@click.option("-f", "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="Markdown with numbered sources, or JSON with the evidence behind every sentence.")
+@kb_option
+@endpoint_options
+@output_option
+@handle_errors
+def ask(question: str, fmt: str, kb_dir: Path | None, endpoint: str | None, timeout: float,
+        output: Path | None) -> None:
+    """Answer a patient's QUESTION from the evidence in the knowledge base.
+
+    Lists the treatments the knowledge base holds evidence for, strongest
+    first, each with its benefit, safety and caveats, and says what it does
+    not cover. It never recommends anything the knowledge base does not hold.
+    """
+    from kb.plain import answer_question
+    from kb.store import open_store
+
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    _emit(_render(answer_question(store, question), fmt), output)
