@@ -1,0 +1,376 @@
+"""A remote SPARQL 1.1 endpoint behind the same interface as the embedded store.
+
+:class:`RemoteStore` sends queries through SPARQLWrapper and hands back the
+same :class:`kb.store.QueryResult` of rdflib terms as
+:class:`kb.store.EmbeddedStore`, so every canned query, export and command runs
+unchanged against Oxigraph server, Fuseki, Virtuoso, GraphDB, QLever or Neptune.
+
+Credentials (shared with :mod:`kb.push`) come from, in this order: userinfo in
+the URL (``https://user:pass@host/...``), ``$EKB_STORE_TOKEN`` (sent as
+``Authorization: Bearer``), ``$EKB_STORE_USER`` + ``$EKB_STORE_PASSWORD``
+(HTTP Basic; Digest too for graph-store uploads), or the ``machine`` entry for
+the host in ``$NETRC`` / ``~/.netrc``. They are never printed, logged or put
+into an error message: every URL shown is passed through :func:`redact_url` and
+every server message through :meth:`Credentials.scrub`.
+
+Failures raise :class:`kb.errors.EndpointError` (exit 3) naming the URL and the
+reason, except a query the server rejects as malformed (HTTP 400), which raises
+:class:`RemoteQueryRejected` (a :class:`kb.errors.UsageError`, exit 2) with the
+server's explanation, exactly as the embedded store treats a syntax error.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import netrc
+import os
+import socket
+import urllib.error
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Identifier
+
+from kb import __version__
+from kb.errors import EndpointError, UsageError
+from kb.store import QueryResult, _reject_updates
+
+#: Environment variables that carry credentials for endpoints and graph stores.
+TOKEN_ENV = "EKB_STORE_TOKEN"
+USER_ENV = "EKB_STORE_USER"
+PASSWORD_ENV = "EKB_STORE_PASSWORD"
+
+USER_AGENT = f"evidence-kb/{__version__}"
+
+# Query-string parameters that carry secrets on some stores (QLever takes
+# ``access-token``); their values are masked wherever a URL is shown.
+_SECRET_PARAMS = {
+    "access-token",
+    "access_token",
+    "token",
+    "password",
+    "passwd",
+    "key",
+    "apikey",
+    "api_key",
+}
+_MASK = "***"
+
+
+class RemoteQueryRejected(UsageError):
+    """The endpoint refused the query as malformed (HTTP 400): exit 2, like a local syntax error."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` without userinfo, and with secret query parameters masked.
+
+    >>> redact_url("https://alice:s3cret@db.example.org:7878/query")
+    'https://***@db.example.org:7878/query'
+    >>> redact_url("http://localhost:7019/?access-token=abc&graph=x")
+    'http://localhost:7019/?access-token=***&graph=x'
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = _MASK + "@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in _SECRET_PARAMS for k, _ in pairs):
+            masked = [(k, _MASK if k.lower() in _SECRET_PARAMS else v) for k, v in pairs]
+            query = "&".join(
+                f"{urllib.parse.quote(k)}={urllib.parse.quote(v, safe=':/*')}" for k, v in masked
+            )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who we are to a store: a bearer token, or a user and password, or nothing.
+
+    ``repr`` never shows the secrets.
+    """
+
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    origin: str = "none"
+
+    def __repr__(self) -> str:
+        return f"Credentials(origin={self.origin!r}, user={'set' if self.user else None})"
+
+    def __bool__(self) -> bool:
+        return bool(self.token or self.user)
+
+    def authorization_header(self) -> str | None:
+        """The ``Authorization`` header value to send up front, if any."""
+        if self.token:
+            return f"Bearer {self.token}"
+        if self.user is not None:
+            raw = f"{self.user}:{self.password or ''}".encode()
+            return "Basic " + base64.b64encode(raw).decode("ascii")
+        return None
+
+    def secrets(self) -> list[str]:
+        out = [s for s in (self.password, self.token) if s]
+        header = self.authorization_header()
+        if header:
+            out.append(header.split(" ", 1)[1])
+        return out
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret replaced by ``***`` (servers sometimes echo requests)."""
+        for secret in sorted(self.secrets(), key=len, reverse=True):
+            text = text.replace(secret, _MASK)
+        return text
+
+
+def split_credentials(url: str) -> tuple[str, Credentials]:
+    """Separate ``url`` from the credentials that apply to it.
+
+    :returns: the URL without userinfo (what is actually requested) and the credentials.
+    :raises UsageError: the URL is not an absolute http(s) URL.
+    :raises EndpointError: the netrc file cannot be read or parsed.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise UsageError(f"{redact_url(url)}: not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"{redact_url(url)}: expected an http:// or https:// URL")
+    clean_netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    clean = urllib.parse.urlunsplit((parts.scheme, clean_netloc, parts.path, parts.query, ""))
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password) if parts.password is not None else None
+        return clean, Credentials(user=user, password=password, origin="url")
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        return clean, Credentials(token=token, origin=TOKEN_ENV)
+    env_user = os.environ.get(USER_ENV)
+    if env_user:
+        return clean, Credentials(
+            user=env_user, password=os.environ.get(PASSWORD_ENV, ""), origin=USER_ENV
+        )
+    return clean, _netrc_credentials(host)
+
+
+def _netrc_credentials(host: str) -> Credentials:
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if not os.path.isfile(path):
+        return Credentials()
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except netrc.NetrcParseError as exc:
+        # The parser's message names the file and line, never the password.
+        raise EndpointError(f"{path}: cannot use netrc: {exc.msg} (line {exc.lineno})") from None
+    except OSError as exc:
+        raise EndpointError(f"{path}: cannot read netrc: {exc.strerror}") from None
+    if not entry:
+        return Credentials()
+    login, _account, password = entry
+    return Credentials(user=login or "", password=password or "", origin="netrc")
+
+
+def describe_network_error(exc: BaseException, timeout: float) -> str:
+    """A short reason for a failed request: refused, timed out, unknown host, ..."""
+    reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return f"no answer within {timeout:g} s (timed out)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (is the server running?)"
+    if isinstance(reason, socket.gaierror):
+        return f"unknown host ({reason.strerror})"
+    if isinstance(reason, ConnectionResetError):
+        return "the server closed the connection"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(reason).__name__
+
+
+def _binding_to_term(binding: dict[str, Any]) -> Identifier:
+    kind = binding.get("type")
+    value = binding.get("value", "")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if kind in ("literal", "typed-literal"):
+        lang = binding.get("xml:lang")
+        if lang:
+            return Literal(value, lang=lang)
+        # RDF 1.1: a literal with neither language nor datatype is an xsd:string,
+        # which is how the embedded store reports it.
+        return Literal(value, datatype=URIRef(binding.get("datatype") or XSD.string))
+    raise EndpointError(f"unexpected term in SPARQL JSON results: {binding!r}")
+
+
+def _server_message(exc: BaseException) -> str:
+    """The body the server sent with an error status, recovered from SPARQLWrapper's exception."""
+    text = str(exc)
+    marker = "\n\nResponse:\n"
+    if marker in text:
+        raw = text.split(marker, 1)[1]
+        try:
+            body = ast.literal_eval(raw)
+            if isinstance(body, bytes):
+                return body.decode("utf-8", "replace").strip()
+        except (ValueError, SyntaxError):
+            return raw.strip()
+    return ""
+
+
+class RemoteStore:
+    """A SPARQL 1.1 query endpoint, queried through SPARQLWrapper.
+
+    :param endpoint: the query URL (for an Oxigraph server ``http://HOST:PORT/query``).
+    :param timeout: seconds to wait for the server on each network operation.
+    :raises UsageError: ``endpoint`` is not an http(s) URL.
+    """
+
+    def __init__(self, endpoint: str, *, timeout: float = 30.0) -> None:
+        self.url, self.credentials = split_credentials(endpoint)
+        self.display_url = redact_url(self.url)
+        self.timeout = float(timeout)
+        #: The text of the last query sent, exactly as it went over the wire.
+        self.last_query: str | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.display_url!r}, timeout={self.timeout:g})"
+
+    def _wrapper(self, query: str, return_format: str) -> Any:
+        from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
+
+        sparql = SPARQLWrapper(self.url, agent=USER_AGENT)
+        sparql.setQuery(query)
+        sparql.setMethod(POST)  # long VALUES blocks do not fit in a GET URL
+        sparql.setRequestMethod(URLENCODED)
+        sparql.setReturnFormat(return_format)
+        # setTimeout() truncates to whole seconds (0.5 would mean "no timeout"),
+        # and urlopen takes any float, so set the attribute directly.
+        sparql.timeout = self.timeout  # type: ignore[assignment]
+        header = self.credentials.authorization_header()
+        if header:
+            sparql.addCustomHttpHeader("Authorization", header)
+        return sparql
+
+    def _fail(self, reason: str) -> EndpointError:
+        return EndpointError(f"{self.display_url}: {self.credentials.scrub(reason)}")
+
+    def _run(self, query: str, return_format: str) -> tuple[bytes, str]:
+        """Send ``query``; return the raw body and its content type.
+
+        :raises RemoteQueryRejected: HTTP 400.
+        :raises EndpointError: anything else that went wrong on the way.
+        """
+        from SPARQLWrapper.SPARQLExceptions import (
+            EndPointInternalError,
+            EndPointNotFound,
+            QueryBadFormed,
+            SPARQLWrapperException,
+            Unauthorized,
+            URITooLong,
+        )
+
+        _reject_updates(query)
+        sparql = self._wrapper(query, return_format)
+        self.last_query = query
+        try:
+            result = sparql.query()
+            body = result.response.read()
+            content_type = result.response.headers.get("Content-Type", "") or ""
+        except QueryBadFormed as exc:
+            message = self.credentials.scrub(_server_message(exc)) or "no explanation given"
+            raise RemoteQueryRejected(
+                f"{self.display_url} rejected the query (HTTP 400): {message}"
+            ) from None
+        except SPARQLWrapperException as exc:
+            status = {
+                EndPointNotFound: "404 Not Found (is this the query URL?)",
+                Unauthorized: "401 Unauthorized (check the credentials)",
+                URITooLong: "414 URI Too Long",
+                EndPointInternalError: "500 Internal Server Error",
+            }.get(type(exc), type(exc).__name__)
+            message = _server_message(exc)
+            raise self._fail(f"HTTP {status}" + (f": {message}" if message else "")) from None
+        except urllib.error.HTTPError as exc:
+            message = _read_error_body(exc)
+            raise self._fail(
+                f"HTTP {exc.code} {exc.reason}" + (f": {message}" if message else "")
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise self._fail(describe_network_error(exc, self.timeout)) from None
+        except ValueError as exc:  # http.client rejects malformed URLs this way
+            raise self._fail(str(exc)) from None
+        return body, content_type.split(";")[0].strip().lower()
+
+    def _json(self, query: str) -> dict[str, Any]:
+        from SPARQLWrapper import JSON
+
+        body, content_type = self._run(query, JSON)
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise self._fail(
+                f"answered with {content_type or 'no content type'}, not SPARQL JSON results"
+            ) from None
+        if not isinstance(data, dict):
+            raise self._fail("answered with JSON that is not a SPARQL result")
+        return data
+
+    def select(self, query: str) -> QueryResult:
+        """Run a SELECT query.
+
+        :raises RemoteQueryRejected: the server rejected the query (exit 2).
+        :raises EndpointError: the server could not be reached or failed (exit 3).
+        """
+        data = self._json(query)
+        if "results" not in data:
+            raise UsageError("expected a SELECT query")
+        columns = list(data.get("head", {}).get("vars", []))
+        rows = []
+        for binding in data["results"].get("bindings", []):
+            rows.append({name: _binding_to_term(term) for name, term in binding.items()})
+        return QueryResult(columns, rows)
+
+    def ask(self, query: str) -> bool:
+        """Run an ASK query."""
+        data = self._json(query)
+        if "boolean" not in data:
+            raise UsageError("expected an ASK query")
+        return bool(data["boolean"])
+
+    def construct(self, query: str) -> list[tuple[Identifier, Identifier, Identifier]]:
+        """Run a CONSTRUCT or DESCRIBE query; the triples as rdflib terms."""
+        from rdflib import Graph
+        from SPARQLWrapper import TURTLE
+
+        body, content_type = self._run(query, TURTLE)
+        if content_type.startswith("application/sparql-results"):
+            raise UsageError("expected a CONSTRUCT or DESCRIBE query")
+        graph = Graph()
+        try:
+            graph.parse(data=body, format=content_type or "turtle")
+        except Exception as exc:  # rdflib raises many types for bad or unknown input
+            raise self._fail(
+                f"answered with RDF that could not be read ({content_type}): {exc}"
+            ) from None
+        return [(s, p, o) for s, p, o in graph]  # type: ignore[misc]
+
+
+def _read_error_body(exc: urllib.error.HTTPError, limit: int = 2000) -> str:
+    try:
+        body = exc.read(limit)
+    except OSError:
+        return ""
+    return body.decode("utf-8", "replace").strip()
