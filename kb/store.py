@@ -10,6 +10,9 @@ whether the store is embedded or remote (:mod:`kb.remote`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,10 +97,15 @@ class EmbeddedStore:
         kb_dir = kb_dir if kb_dir is not None else paths.default_kb_dir()
         if not (kb_dir / "studies").is_dir():
             raise CouldNotRun(f"{kb_dir}: not a knowledge base folder (no studies/ inside); `ekb init DIR` makes one")
+        studies = paths.study_files(kb_dir)
+        schema = schema_files(kb_dir) if include_schema else []
+        if _use_cache(len(studies)):
+            cached = _open_cached(kb_dir, schema, studies)
+            if cached is not None:
+                return cls(cached)
         store = cls()
-        if include_schema:
-            store.load_files(schema_files(kb_dir), graph=SCHEMA_GRAPH)
-        for f in paths.study_files(kb_dir):
+        store.load_files(schema, graph=SCHEMA_GRAPH)
+        for f in studies:
             store.load_file(f, graph=graph_iri_for(f))
         return store
 
@@ -169,6 +177,165 @@ class EmbeddedStore:
     def quads(self) -> Iterator[ox.Quad]:
         """Every quad, for exports and pushes that need the graphs."""
         return iter(self._store)
+
+
+# --------------------------------------------------------------------------
+# Warm start: a persistent on-disk store per knowledge base folder
+# --------------------------------------------------------------------------
+#
+# Loading ten thousand study files takes seconds; opening an on-disk Oxigraph
+# store takes milliseconds. The cache lives in the user's cache directory (never
+# in the KB folder, which may be read-only), keyed by the KB folder's path, and
+# holds a manifest of every file it loaded (size, mtime, SHA-256). On open, only
+# files whose content changed are reloaded, each into its own named graph. A
+# manifest marked dirty (an update was interrupted), from another version, or
+# unreadable means the cache is rebuilt from scratch, never trusted.
+
+#: Environment variable: ``auto`` (default: cache KBs of CACHE_MIN_STUDIES or more
+#: study files), ``always`` or ``never``.
+CACHE_ENV_VAR = "EKB_CACHE"
+#: Environment variable overriding where caches live.
+CACHE_DIR_ENV_VAR = "EKB_CACHE_DIR"
+#: Below this many study files an in-memory load is as fast as opening a cache.
+CACHE_MIN_STUDIES = 200
+_CACHE_FORMAT = 1
+
+
+def _use_cache(n_studies: int) -> bool:
+    mode = os.environ.get(CACHE_ENV_VAR, "auto").lower()
+    if mode == "never":
+        return False
+    if mode == "always":
+        return True
+    return n_studies >= CACHE_MIN_STUDIES
+
+
+def cache_root() -> Path:
+    """Where warm-start stores live (``$EKB_CACHE_DIR``, else the user's cache directory)."""
+    override = os.environ.get(CACHE_DIR_ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("evidence-kb"))
+
+
+def cache_dir_for(kb_dir: Path) -> Path:
+    """The cache folder of one knowledge base folder."""
+    key = hashlib.sha256(str(kb_dir.resolve()).encode("utf-8")).hexdigest()[:20]
+    return cache_root() / key
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.Store | None:
+    """The up-to-date on-disk store of ``kb_dir``, or ``None`` when no cache can be used.
+
+    :raises RdfSyntaxError: a changed file is not valid Turtle (the cache stays marked dirty).
+    """
+    folder = cache_dir_for(kb_dir)
+    manifest_path = folder / "manifest.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        store = ox.Store(str(folder / "oxigraph"))
+    except OSError:
+        # Unwritable cache folder, or another ekb process holds the store: load in memory.
+        return None
+    manifest = _read_manifest(manifest_path)
+    if manifest is None:
+        store.clear()
+        manifest = {"format": _CACHE_FORMAT, "version": _versions(), "dirty": False, "files": {}}
+    files: dict[str, dict[str, object]] = manifest["files"]  # type: ignore[assignment]
+
+    wanted: dict[str, tuple[Path, str]] = {str(p.resolve()): (p, graph_iri_for(p)) for p in studies}
+    schema_key = "schema:" + "|".join(str(p.resolve()) for p in schema)
+    changed: list[tuple[str, Path, str, dict[str, object]]] = []
+    for key, (path, graph) in wanted.items():
+        entry = _fresh_entry(path, files.get(key))
+        if entry is not None:
+            changed.append((key, path, graph, entry))
+    schema_entries = [_fresh_entry(p, files.get(f"{schema_key}#{p}")) for p in schema]
+    schema_changed = any(e is not None for e in schema_entries) or (
+        schema_key not in files and bool(schema)
+    )
+    removed = [k for k in files if not k.startswith("schema:") and k not in wanted]
+    stale_schema = [k for k in files if k.startswith("schema:") and not k.startswith(schema_key + "#") and k != schema_key]
+
+    if not (changed or schema_changed or removed or stale_schema):
+        return store
+
+    manifest["dirty"] = True
+    _write_manifest(manifest_path, manifest)
+    for key in removed:
+        store.remove_graph(ox.NamedNode(str(files.pop(key)["graph"])))
+    for key in stale_schema:
+        files.pop(key)
+    wrapper = EmbeddedStore(store)
+    if schema_changed:
+        store.clear_graph(ox.NamedNode(SCHEMA_GRAPH))
+        wrapper.load_files(schema, graph=SCHEMA_GRAPH)
+        files[schema_key] = {"graph": SCHEMA_GRAPH}
+        for p in schema:
+            files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
+    for key, path, graph, entry in changed:
+        if key in files and entry.get("sha256") == files[key].get("sha256"):
+            files[key] = entry  # touched but not changed: nothing to reload
+            continue
+        node = ox.NamedNode(graph)
+        if store.contains_named_graph(node):
+            store.clear_graph(node)
+        wrapper.load_file(path, graph=graph)
+        files[key] = entry
+    manifest["dirty"] = False
+    store.flush()
+    _write_manifest(manifest_path, manifest)
+    return store
+
+
+def _versions() -> str:
+    from kb import __version__
+
+    return f"kb {__version__}; pyoxigraph {ox.__version__}; cache {_CACHE_FORMAT}"
+
+
+def _read_manifest(path: Path) -> dict[str, object] | None:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("dirty") is not False
+        or manifest.get("version") != _versions()
+        or not isinstance(manifest.get("files"), dict)
+    ):
+        return None
+    return manifest
+
+
+def _write_manifest(path: Path, manifest: dict[str, object]) -> None:
+    from kb.fileio import atomic_write_text
+
+    atomic_write_text(path, json.dumps(manifest, sort_keys=True))
+
+
+def _entry_for(path: Path, graph: str) -> dict[str, object]:
+    stat = path.stat()
+    return {"graph": graph, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _file_digest(path)}
+
+
+def _fresh_entry(path: Path, old: dict[str, object] | None) -> dict[str, object] | None:
+    """``None`` when ``path`` is unchanged since ``old`` was recorded, else its new entry."""
+    graph = graph_iri_for(path) if old is None else str(old["graph"])
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+    if old is not None and old.get("size") == stat.st_size and old.get("mtime_ns") == stat.st_mtime_ns:
+        return None
+    return _entry_for(path, graph)
 
 
 def schema_files(kb_dir: Path | None = None) -> list[Path]:
