@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
     "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
     "push": ("kb.cli.push", "push_command", "Upload the knowledge base to a triple store (Graph Store Protocol)."),
+    "meta": ("kb.cli.meta", "meta", "Meta-analysis of an outcome across studies, with a forest plot."),
 }
 
 

@@ -1,0 +1,648 @@
+"""Input for a meta-analysis: arm-level rows from the knowledge base, or a CSV.
+
+From the knowledge base (the ``meta-input`` canned query, one row per arm, outcome,
+timepoint and subgroup), :func:`from_rows` builds one comparison per study:
+
+1. Rows flagged ``exclude`` or carrying a ``quality_flag`` are set aside; a study left
+   with nothing is listed as excluded with that reason.
+2. A study may report the outcome several times (timepoints, subgroups, populations,
+   related outcome definitions). Exactly one analysis per study enters, so that no
+   participant is counted twice: the analysis without a subgroup, then the one with the
+   most participants with data, then the latest timepoint. ``timepoint=`` picks a
+   timepoint instead. The others are listed as excluded, "other timepoint/subgroup".
+3. Two-group measures (RR, OR, RD, MD, SMD) compare the experimental arm with the
+   comparator arm (placebo, active comparator or standard of care). Several arms of one
+   role are combined as the Cochrane Handbook (6.5.2.10) recommends: events and totals
+   added; means and SDs pooled. A single-arm study has no comparator: excluded.
+4. Proportions (PR, PLO, PFT) take single-arm studies only; a controlled study belongs
+   in a two-group analysis and is listed as excluded for this one.
+
+From a CSV (:func:`read_csv`), the columns are metafor's: ``ai, bi, ci, di`` (or ``ai,
+ci, n1i, n2i``); ``m1i, sd1i, n1i, m2i, sd2i, n2i``; ``xi, ni``; or ``yi, vi``; with an
+optional label column (``study``, ``label``, ``slab``, ``author``, ``authors``,
+``source``) and optional ``design`` and ``blinding`` columns for the forest plot marks.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kb.analysis.effects import (
+    BINARY_MEASURES,
+    CONTINUOUS_MEASURES,
+    MEASURES,
+    PROPORTION_MEASURES,
+    measure_kind,
+)
+from kb.errors import CheckFailed, CouldNotRun, UsageError
+
+EXPERIMENTAL_ROLES = frozenset({"experimental"})
+COMPARATOR_ROLES = frozenset({"placebo-comparator", "active-comparator", "standard-of-care"})
+SINGLE_ARM_ROLES = frozenset({"single-arm"})
+
+#: Why a study (or one of its analyses) was left out; the words users see.
+OTHER_ANALYSIS = "other timepoint/subgroup"
+
+_LABEL_COLUMNS = ("study", "label", "slab", "author", "authors", "source", "trial")
+
+
+@dataclass
+class StudyRecord:
+    """One study's contribution: metafor-style ``values`` plus what the report shows."""
+
+    study: str
+    label: str
+    values: dict[str, float | None]
+    n: float | None = None
+    design: str | None = None
+    blinding: str | None = None
+    single_arm: bool = False
+    open_label: bool = False
+    comparison: str | None = None
+    timepoint_weeks: float | None = None
+    subgroup: str | None = None
+    source: str | None = None
+    source_type: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A study (or one analysis of it) left out, and why."""
+
+    study: str
+    reason: str
+    detail: str | None = None
+
+
+@dataclass
+class MetaInput:
+    """What the model is fitted to: the measure, the studies, and what was left out."""
+
+    measure: str
+    studies: list[StudyRecord]
+    excluded: list[Exclusion]
+    title: str = ""
+    source: str = ""
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _plain(value: Any) -> Any:
+    """rdflib terms and Decimals to plain Python values (IRIs as strings)."""
+    if value is None:
+        return None
+    to_python = getattr(value, "toPython", None)
+    if callable(to_python):
+        value = to_python()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "n3") and not isinstance(value, (str, int, float, bool)):
+        return str(value)
+    return value
+
+
+def _number(value: Any) -> float | None:
+    value = _plain(value)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def _truthy(value: Any) -> bool:
+    value = _plain(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "y"}
+    return False
+
+
+def _text(value: Any) -> str | None:
+    value = _plain(value)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def concept_key(value: Any) -> str | None:
+    """The local name of a concept IRI, or a label made into one: ``"placebo-comparator"``.
+
+    >>> concept_key("https://w3id.org/evidence-kb/vocab/term/placebo-comparator")
+    'placebo-comparator'
+    >>> concept_key("Placebo comparator")
+    'placebo-comparator'
+    """
+    text = _text(value)
+    if text is None:
+        return None
+    if "://" in text or text.startswith("urn:"):
+        text = text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    elif ":" in text and " " not in text:
+        text = text.split(":", 1)[1]
+    return "-".join(text.lower().replace("_", " ").split())
+
+
+def _readable(value: Any) -> str | None:
+    key = concept_key(value)
+    return key.replace("-", " ") if key else None
+
+
+def study_key(value: Any) -> str:
+    """A study's short id from its IRI (``.../study/<id>``) or as given."""
+    text = _text(value) or "?"
+    if "/study/" in text:
+        return text.split("/study/", 1)[1].split("/", 1)[0]
+    return text
+
+
+def _fmt_weeks(weeks: float | None) -> str:
+    if weeks is None:
+        return "timepoint not stated"
+    return f"week {weeks:g}"
+
+
+# ------------------------------------------------------------------- knowledge base
+
+
+@dataclass
+class _Arm:
+    arm: str
+    label: str
+    role: str | None
+    events: float | None
+    total: float | None
+    mean: float | None
+    sd: float | None
+    n: float | None
+
+
+@dataclass
+class _Analysis:
+    """One study's rows for one (outcome, timepoint, subgroup, population)."""
+
+    outcome: str | None
+    timepoint: float | None
+    subgroup: str | None
+    population: str | None
+    arms: list[_Arm]
+
+    def describe(self) -> str:
+        parts = [_fmt_weeks(self.timepoint)]
+        if self.subgroup:
+            parts.append(f"subgroup {self.subgroup}")
+        if self.population:
+            parts.append(f"population {self.population}")
+        return ", ".join(parts)
+
+    def participants(self, kind: str) -> float:
+        total = 0.0
+        for a in self.arms:
+            count = a.total if kind in ("binary", "proportion") else a.n
+            total += count or 0.0
+        return total
+
+
+def _combine_binary(arms: Sequence[_Arm]) -> tuple[float, float] | None:
+    if any(a.events is None or a.total is None for a in arms):
+        return None
+    return sum(a.events for a in arms), sum(a.total for a in arms)  # type: ignore[misc]
+
+
+def _combine_continuous(arms: Sequence[_Arm]) -> tuple[float, float, float] | None:
+    """Means and SDs of several arms pooled into one group (Cochrane Handbook table 6.5.a)."""
+    if any(a.mean is None or a.sd is None or a.n is None for a in arms):
+        return None
+    n, mean, sd = arms[0].n, arms[0].mean, arms[0].sd
+    for a in arms[1:]:
+        n2, m2, s2 = a.n, a.mean, a.sd
+        assert n is not None and mean is not None and sd is not None
+        assert n2 is not None and m2 is not None and s2 is not None
+        total = n + n2
+        var = ((n - 1) * sd**2 + (n2 - 1) * s2**2 + n * n2 / total * (mean - m2) ** 2) / (total - 1)
+        mean = (n * mean + n2 * m2) / total
+        n, sd = total, math.sqrt(var)
+    assert n is not None and mean is not None and sd is not None
+    return mean, sd, n
+
+
+def _arm_names(arms: Sequence[_Arm]) -> str:
+    return " + ".join(a.label for a in arms)
+
+
+def _pair(measure: str, analysis: _Analysis) -> tuple[dict[str, float | None], str, float, list[str]] | str:
+    """The metafor values for one analysis, or the reason it cannot give them."""
+    kind = measure_kind(measure)
+    notes: list[str] = []
+    if kind == "proportion":
+        singles = [a for a in analysis.arms if a.role in SINGLE_ARM_ROLES]
+        if not singles:
+            return (
+                "controlled study: it enters two-group analyses (RR, OR, RD), not a pooled proportion"
+                if any(a.role in COMPARATOR_ROLES for a in analysis.arms)
+                else "no single-arm group with a role this analysis can use"
+            )
+        arm = singles[0]
+        if arm.events is None or arm.total is None:
+            return f"no events/total reported for arm '{arm.label}'"
+        return {"xi": arm.events, "ni": arm.total}, arm.label, arm.total, notes
+
+    exp = [a for a in analysis.arms if a.role in EXPERIMENTAL_ROLES]
+    comp = [a for a in analysis.arms if a.role in COMPARATOR_ROLES]
+    if not comp:
+        if any(a.role in SINGLE_ARM_ROLES for a in analysis.arms):
+            return "single-arm study: no comparator arm for a two-group measure"
+        return "no comparator arm (placebo, active comparator or standard of care)"
+    if not exp:
+        return "no experimental arm"
+    if len(exp) > 1:
+        notes.append(f"{len(exp)} experimental arms combined ({_arm_names(exp)})")
+    if len(comp) > 1:
+        notes.append(f"{len(comp)} comparator arms combined ({_arm_names(comp)})")
+    comparison = f"{_arm_names(exp)} vs {_arm_names(comp)}"
+    if kind == "binary":
+        e, c = _combine_binary(exp), _combine_binary(comp)
+        if e is None or c is None:
+            missing = [a.label for a in (*exp, *comp) if a.events is None or a.total is None]
+            return f"no events/total reported for {', '.join(repr(m) for m in missing)}"
+        return {"ai": e[0], "n1i": e[1], "ci": c[0], "n2i": c[1]}, comparison, e[1] + c[1], notes
+    e2, c2 = _combine_continuous(exp), _combine_continuous(comp)
+    if e2 is None or c2 is None:
+        missing = [a.label for a in (*exp, *comp) if a.mean is None or a.sd is None or a.n is None]
+        return f"no mean/SD/n reported for {', '.join(repr(m) for m in missing)}"
+    values = {"m1i": e2[0], "sd1i": e2[1], "n1i": e2[2], "m2i": c2[0], "sd2i": c2[1], "n2i": c2[2]}
+    return values, comparison, e2[2] + c2[2], notes
+
+
+def _usable(measure: str, analysis: _Analysis) -> bool:
+    return not isinstance(_pair(measure, analysis), str)
+
+
+def _choose_measure(studies: Mapping[str, list[_Analysis]]) -> str:
+    """RR when some study has two arms with counts, SMD for means, else PLO for single arms."""
+    for measure in ("RR", "SMD", "PLO"):
+        if any(_usable(measure, a) for analyses in studies.values() for a in analyses):
+            return measure
+    has_comparator = any(
+        arm.role in COMPARATOR_ROLES for analyses in studies.values() for a in analyses for arm in a.arms
+    )
+    return "RR" if has_comparator else "PLO"
+
+
+def _row_flag(row: Mapping[str, Any]) -> str | None:
+    if _truthy(row.get("exclude")):
+        flag = _text(row.get("quality_flag"))
+        return f"excluded from meta-analysis by the extractor{': ' + flag if flag else ''}"
+    flag = _text(row.get("quality_flag"))
+    if flag:
+        return f"quality flag: {flag}"
+    return None
+
+
+def from_rows(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    measure: str | None = None,
+    timepoint: float | None = None,
+    title: str = "",
+) -> MetaInput:
+    """Pair arm-level ``meta-input`` rows into one comparison (or proportion) per study.
+
+    :param rows: dicts with the ``meta-input`` columns; values may be rdflib terms.
+    :param measure: one of the measures; by default chosen from the data (RR, SMD or PLO).
+    :param timepoint: use only this timepoint (weeks) from every study.
+    :raises UsageError: an unknown measure, or ``GEN`` (it needs ``--data``).
+    """
+    if measure is not None and measure not in MEASURES:
+        raise UsageError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    if measure == "GEN":
+        raise UsageError("measure GEN (precomputed yi, vi) is only for --data CSV files")
+
+    by_study: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_study[study_key(row.get("study"))].append(row)
+
+    excluded: list[Exclusion] = []
+    meta_by_study: dict[str, dict[str, Any]] = {}
+    analyses_by_study: dict[str, list[_Analysis]] = {}
+    for sid, srows in sorted(by_study.items()):
+        first = srows[0]
+        meta_by_study[sid] = {
+            "design": _readable(first.get("design")),
+            "blinding": _readable(first.get("blinding")),
+            "single_arm": any(_truthy(r.get("single_arm")) for r in srows)
+            or any(concept_key(r.get("arm_role")) in SINGLE_ARM_ROLES for r in srows),
+            "source": _text(first.get("source")),
+            "source_type": _readable(first.get("source_type")),
+            "title": _text(first.get("study_title")),
+        }
+        flagged = [(r, _row_flag(r)) for r in srows]
+        usable_rows = [r for r, flag in flagged if flag is None]
+        reasons = sorted({flag for _, flag in flagged if flag is not None})
+        if not usable_rows:
+            excluded.append(Exclusion(sid, "; ".join(reasons)))
+            continue
+        if reasons:
+            excluded.extend(
+                Exclusion(sid, reason, "some rows set aside; the study's other rows were used")
+                for reason in reasons
+            )
+        groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
+        for r in usable_rows:
+            key = (
+                _text(r.get("outcome")),
+                _number(r.get("timepoint_weeks")),
+                _text(r.get("subgroup")),
+                _text(r.get("analysis_population")),
+            )
+            groups[key].append(r)
+        analyses = []
+        for (outcome, tp, subgroup, population), grows in groups.items():
+            arms: dict[str, _Arm] = {}
+            for r in grows:
+                arm_id = _text(r.get("arm")) or "?"
+                if arm_id in arms:
+                    continue  # the same arm twice in one analysis: keep the first row
+                arms[arm_id] = _Arm(
+                    arm=arm_id,
+                    label=_text(r.get("arm_label")) or concept_key(arm_id) or arm_id,
+                    role=concept_key(r.get("arm_role")),
+                    events=_number(r.get("events")),
+                    total=_number(r.get("total")),
+                    mean=_number(r.get("mean")),
+                    sd=_number(r.get("sd")),
+                    n=_number(r.get("n")),
+                )
+            analyses.append(_Analysis(outcome, tp, subgroup, population, sorted(arms.values(), key=lambda a: a.arm)))
+        analyses_by_study[sid] = analyses
+
+    chosen_measure = measure or _choose_measure(analyses_by_study)
+    kind = measure_kind(chosen_measure)
+    studies: list[StudyRecord] = []
+    for sid, analyses in analyses_by_study.items():
+        info = meta_by_study[sid]
+        candidates = analyses
+        if timepoint is not None:
+            candidates = [a for a in analyses if a.timepoint is not None and abs(a.timepoint - timepoint) < 1e-9]
+            if not candidates:
+                weeks = sorted({a.timepoint for a in analyses if a.timepoint is not None})
+                have = ", ".join(f"{w:g}" for w in weeks) or "none stated"
+                excluded.append(Exclusion(sid, f"no result at week {timepoint:g} (weeks reported: {have})"))
+                continue
+        paired = [(a, _pair(chosen_measure, a)) for a in candidates]
+        good = [(a, p) for a, p in paired if not isinstance(p, str)]
+        if not good:
+            reasons = sorted({p for _, p in paired if isinstance(p, str)})
+            excluded.append(Exclusion(sid, "; ".join(reasons)))
+            continue
+        good.sort(
+            key=lambda ap: (
+                ap[0].subgroup is not None,
+                -ap[0].participants(kind),
+                -(ap[0].timepoint if ap[0].timepoint is not None else -math.inf),
+                ap[0].outcome or "",
+                ap[0].population or "",
+            )
+        )
+        best, pairing = good[0]
+        assert not isinstance(pairing, str)
+        values, comparison, n, notes = pairing
+        for other, _ in paired:
+            if other is not best:
+                excluded.append(
+                    Exclusion(sid, OTHER_ANALYSIS, f"{other.describe()} not used; the study enters with {best.describe()}")
+                )
+        blinding = info["blinding"]
+        design = info["design"]
+        single_arm = bool(info["single_arm"]) or (design is not None and "single arm" in design)
+        studies.append(
+            StudyRecord(
+                study=sid,
+                label=sid,
+                values=values,
+                n=n,
+                design=design,
+                blinding=blinding,
+                single_arm=single_arm,
+                open_label=blinding is not None and "open" in blinding,
+                comparison=comparison,
+                timepoint_weeks=best.timepoint,
+                subgroup=best.subgroup,
+                source=info["source"],
+                source_type=info["source_type"],
+                notes=notes,
+            )
+        )
+    excluded.sort(key=lambda e: (e.study, e.reason, e.detail or ""))
+    return MetaInput(chosen_measure, studies, excluded, title=title, source="knowledge base")
+
+
+def query_rows(
+    outcome: str,
+    *,
+    condition: str | None = None,
+    intervention: str | None = None,
+    kb_dir: Path | None = None,
+    endpoint: str | None = None,
+    timeout: float = 30.0,
+) -> list[dict[str, Any]]:
+    """Rows of the ``meta-input`` canned query for an outcome (and condition, intervention).
+
+    :raises CouldNotRun: the query module or the ``meta-input`` query is not available.
+    """
+    try:
+        from kb import queries
+    except ImportError as exc:  # another module of the project, written alongside this one
+        raise CouldNotRun("the canned queries (kb.queries) are not available in this installation") from exc
+    from kb.store import open_store
+
+    params = {"outcome": outcome}
+    if condition:
+        params["condition"] = condition
+    if intervention:
+        params["intervention"] = intervention
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    result = queries.run_query(store, "meta-input", params)
+    return [dict(row) for row in result.rows]
+
+
+def from_kb(
+    outcome: str,
+    *,
+    condition: str | None = None,
+    intervention: str | None = None,
+    measure: str | None = None,
+    timepoint: float | None = None,
+    kb_dir: Path | None = None,
+    endpoint: str | None = None,
+    timeout: float = 30.0,
+) -> MetaInput:
+    """:func:`from_rows` over the ``meta-input`` query's rows.
+
+    :raises CheckFailed: the knowledge base has no result for this outcome.
+    """
+    rows = query_rows(
+        outcome, condition=condition, intervention=intervention, kb_dir=kb_dir, endpoint=endpoint, timeout=timeout
+    )
+    if not rows:
+        scope = [f"outcome {outcome!r}"]
+        if condition:
+            scope.append(f"condition {condition!r}")
+        if intervention:
+            scope.append(f"intervention {intervention!r}")
+        raise CheckFailed(f"no results in the knowledge base for {' and '.join(scope)}")
+    labels = sorted({str(_plain(r.get("outcome_label"))) for r in rows if r.get("outcome_label") is not None})
+    title = labels[0] if len(labels) == 1 else outcome
+    return from_rows(rows, measure=measure, timepoint=timepoint, title=title)
+
+
+# ------------------------------------------------------------------------------- CSV
+
+
+def _csv_measure(columns: set[str]) -> str:
+    if {"ai", "ci"} <= columns and ({"bi", "di"} <= columns or {"n1i", "n2i"} <= columns):
+        return "RR"
+    if {"m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"} <= columns:
+        return "SMD"
+    if {"xi", "ni"} <= columns:
+        return "PLO"
+    if {"yi", "vi"} <= columns:
+        return "GEN"
+    raise UsageError(
+        "the CSV has none of metafor's column sets: ai,bi,ci,di (or ai,ci,n1i,n2i); "
+        "m1i,sd1i,n1i,m2i,sd2i,n2i; xi,ni; or yi,vi"
+    )
+
+
+_NEEDED = {
+    "binary": ({"ai", "ci"}, "ai, ci and bi, di (or n1i, n2i)"),
+    "continuous": ({"m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"}, "m1i, sd1i, n1i, m2i, sd2i, n2i"),
+    "proportion": ({"xi", "ni"}, "xi, ni"),
+    "generic": ({"yi", "vi"}, "yi, vi"),
+}
+
+_NUMERIC = ("ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "xi", "ni", "yi", "vi")
+
+
+def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
+    """A CSV in metafor's column names as a :class:`MetaInput`.
+
+    :raises CouldNotRun: the file cannot be read.
+    :raises UsageError: no usable columns, the wrong columns for ``measure``, or a cell
+        that is not a number (with its row and column).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CouldNotRun(f"{path}: not a UTF-8 text file") from exc
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames:
+        raise UsageError(f"{path}: empty CSV (no header)")
+    columns = {c.strip().lower() for c in reader.fieldnames if c}
+    if measure is not None and measure not in MEASURES:
+        raise UsageError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    chosen = measure or _csv_measure(columns)
+    kind = measure_kind(chosen)
+    needed, described = _NEEDED[kind]
+    missing = needed - columns
+    if kind == "binary" and not missing and not ({"bi", "di"} <= columns or {"n1i", "n2i"} <= columns):
+        missing = {"bi, di or n1i, n2i"}
+    if missing:
+        raise UsageError(f"{path}: measure {chosen} needs columns {described}; missing {', '.join(sorted(missing))}")
+    label_col = next((c for c in _LABEL_COLUMNS if c in columns), None)
+
+    studies: list[StudyRecord] = []
+    for lineno, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        values: dict[str, float | None] = {}
+        for col in _NUMERIC:
+            if col not in row or row[col] in ("", "NA", "na", "NaN"):
+                continue
+            try:
+                values[col] = float(row[col])
+            except ValueError as exc:
+                raise UsageError(f"{path}:{lineno}: column {col}: {row[col]!r} is not a number") from exc
+        label = row.get(label_col, "") if label_col else ""
+        if label_col == "study" and label and "author" in row and row["author"]:
+            label = f"{row['author']}" + (f" {row['year']}" if row.get("year") else "")
+        elif label_col == "study" and label and "authors" in row and row["authors"]:
+            label = row["authors"]
+        elif label_col == "study" and label and "source" in row and row["source"]:
+            label = row["source"]
+        label = label or f"study {len(studies) + 1}"
+        design = _readable(row.get("design")) if row.get("design") else None
+        blinding = _readable(row.get("blinding")) if row.get("blinding") else None
+        if kind == "binary":
+            n = None
+            try:
+                from kb.analysis.effects import two_by_two
+
+                n = sum(two_by_two(values))
+            except ValueError:
+                n = None
+        elif kind == "continuous":
+            n = (values.get("n1i") or 0) + (values.get("n2i") or 0) or None
+        else:
+            n = values.get("ni")
+        studies.append(
+            StudyRecord(
+                study=label,
+                label=label,
+                values=values,
+                n=n,
+                design=design,
+                blinding=blinding,
+                single_arm=kind == "proportion" or (design is not None and "single arm" in design),
+                open_label=blinding is not None and "open" in blinding,
+                source=str(path),
+            )
+        )
+    if not studies:
+        raise UsageError(f"{path}: no data rows")
+    # Make repeated labels unique, as metafor does with make.unique().
+    seen: dict[str, int] = defaultdict(int)
+    for s in studies:
+        seen[s.label] += 1
+    counts: dict[str, int] = defaultdict(int)
+    for s in studies:
+        if seen[s.label] > 1:
+            counts[s.label] += 1
+            s.label = f"{s.label} ({counts[s.label]})"
+            s.study = s.label
+    return MetaInput(chosen, studies, [], title=path.stem, source=str(path))
+
+
+__all__ = [
+    "BINARY_MEASURES",
+    "CONTINUOUS_MEASURES",
+    "PROPORTION_MEASURES",
+    "Exclusion",
+    "MetaInput",
+    "StudyRecord",
+    "from_kb",
+    "from_rows",
+    "query_rows",
+    "read_csv",
+]
