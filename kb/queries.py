@@ -1,0 +1,465 @@
+"""Canned SPARQL queries: the catalogue, parameters, binding and running.
+
+Each query is one ``queries/<name>.rq`` file, plain SPARQL with a YAML header on
+``#+ `` comment lines (the grlc convention)::
+
+    #+ summary: Results for one outcome across studies
+    #+ params:
+    #+   - {name: outcome, type: concept, scheme: outcome, required: true, variable: outcome_concept}
+    #+ columns: [study, arm, events, total, source]
+    #+ tags: [outcomes]
+
+A parameter binds one SPARQL variable (``variable``, default the parameter's name
+with ``-`` turned into ``_``). Values are bound as RDF terms through a ``VALUES``
+block of escaped terms inserted at the top of the query's outermost ``WHERE``
+group, never pasted into the text, so a value with quotes, braces, ``#`` or line
+breaks cannot change the query; the same text runs on Oxigraph and on any remote
+SPARQL 1.1 endpoint. A parameter left out (and without a default) leaves its
+variable unbound: the query is written so that this means "any".
+
+Parameter types:
+
+``concept``
+    a label, synonym, CURIE or IRI, resolved through the vocabularies
+    (:mod:`kb.concepts`), and bound to the concept and every narrower concept;
+``study``
+    a study id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI; it must exist;
+``string``, ``integer``, ``decimal``, ``iri``
+    a typed literal or an IRI (a CURIE with a known prefix is expanded).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb import paths
+from kb.errors import CouldNotRun, UsageError
+from kb.namespaces import PREFIXES, RES
+
+if TYPE_CHECKING:
+    from kb.store import QueryResult, Store
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+PARAM_TYPES = ("concept", "study", "string", "integer", "decimal", "iri")
+HEADER_KEYS = {"summary", "description", "params", "columns", "tags"}
+PARAM_KEYS = {"name", "type", "required", "default", "scheme", "description", "variable"}
+
+# Characters IRIREF forbids (SPARQL 1.1 grammar, production [139]), plus controls and space.
+_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)?:([^\s]*)$")
+_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
+
+# ---------------------------------------------------------------------------
+# RDF terms as SPARQL text
+
+
+_STRING_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "'": "\\'",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def sparql_string(value: str) -> str:
+    """A SPARQL string literal whose value is exactly ``value``.
+
+    Every character that could end the literal or the line is escaped; other
+    control characters become ``\\uXXXX``.
+
+    >>> sparql_string('say "hi" } #')
+    '"say \\\\"hi\\\\" } #"'
+    """
+    out = []
+    for ch in value:
+        if ch in _STRING_ESCAPES:
+            out.append(_STRING_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def sparql_literal(value: str, datatype: str | None = None) -> str:
+    """A (typed) literal: ``"12"^^<http://www.w3.org/2001/XMLSchema#integer>``."""
+    text = sparql_string(value)
+    return f"{text}^^{sparql_iri(datatype)}" if datatype else text
+
+
+def sparql_iri(iri: str) -> str:
+    """``<iri>``, after checking that nothing in it could end the IRI early.
+
+    :raises UsageError: the IRI holds a character IRIs may not hold (space, ``<``, ``>``, ``"``...).
+    """
+    bad = _IRI_FORBIDDEN.search(iri)
+    if bad or not iri:
+        raise UsageError(f"not a valid IRI: {iri!r}")
+    return f"<{iri}>"
+
+
+def expand_curie(text: str) -> str | None:
+    """The full IRI of a CURIE with a known prefix (``cond:lupus-nephritis``), else ``None``."""
+    match = _CURIE.match(text)
+    if not match or match.group(1) is None or match.group(1) not in PREFIXES:
+        return None
+    return PREFIXES[match.group(1)] + match.group(2)
+
+
+def looks_like_iri(text: str) -> bool:
+    """True for ``<...>`` and for absolute IRIs with a scheme such as ``https:`` or ``urn:``."""
+    if text.startswith("<") and text.endswith(">"):
+        return True
+    return bool(re.match(r"^(https?|urn|file|ftp):", text, re.IGNORECASE))
+
+
+def to_iri(text: str) -> str:
+    """A user's IRI, ``<IRI>`` or CURIE as a full IRI.
+
+    :raises UsageError: neither an absolute IRI nor a CURIE with a known prefix.
+    """
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    if looks_like_iri(text):
+        sparql_iri(text)  # validates
+        return text
+    expanded = expand_curie(text)
+    if expanded is None:
+        known = ", ".join(sorted(PREFIXES))
+        raise UsageError(f"{text!r} is neither an IRI nor a CURIE with a known prefix ({known})")
+    sparql_iri(expanded)
+    return expanded
+
+
+# ---------------------------------------------------------------------------
+# The catalogue
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a canned query."""
+
+    name: str
+    type: str
+    required: bool = False
+    default: str | None = None
+    scheme: str | None = None
+    description: str = ""
+    variable: str = ""
+
+    def describe(self) -> str:
+        """``condition (concept: condition, optional)`` — for listings and messages."""
+        kind = f"{self.type}: {self.scheme}" if self.scheme else self.type
+        need = "required" if self.required else "optional"
+        if self.default is not None:
+            need += f", default {self.default}"
+        return f"{self.name} ({kind}, {need})"
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    """A parsed ``.rq`` file."""
+
+    name: str
+    path: Path
+    summary: str
+    description: str
+    params: tuple[Param, ...]
+    columns: tuple[str, ...]
+    tags: tuple[str, ...]
+    text: str = field(repr=False)
+
+    def param(self, name: str) -> Param:
+        """The parameter ``name``.
+
+        :raises UsageError: no such parameter; suggests the nearest name.
+        """
+        for p in self.params:
+            if p.name == name:
+                return p
+        names = [p.name for p in self.params]
+        hint = _did_you_mean(name, names)
+        listing = ", ".join(names) if names else "none"
+        raise UsageError(f"query {self.name!r} has no parameter {name!r}.{hint} Its parameters: {listing}")
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def parse_header(text: str, origin: str = "<query>") -> dict[str, Any]:
+    """The YAML header of a query: every leading ``#+`` line, without the marker.
+
+    :raises CouldNotRun: the header is not valid YAML or not a mapping.
+    """
+    import yaml
+
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif line.strip() and not line.startswith("#"):
+            break
+    try:
+        header = yaml.safe_load("\n".join(lines)) if lines else {}
+    except yaml.YAMLError as exc:
+        raise CouldNotRun(f"{origin}: the #+ header is not valid YAML: {exc}") from exc
+    if header is None:
+        header = {}
+    if not isinstance(header, dict):
+        raise CouldNotRun(f"{origin}: the #+ header must be a YAML mapping")
+    return header
+
+
+def load_query_file(path: Path) -> CannedQuery:
+    """Parse one ``.rq`` file into a :class:`CannedQuery`.
+
+    :raises CouldNotRun: unreadable file, or a header with unknown keys or malformed params.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+    header = parse_header(text, str(path))
+    unknown = set(header) - HEADER_KEYS
+    if unknown:
+        raise CouldNotRun(f"{path}: unknown header keys {sorted(unknown)}; known: {sorted(HEADER_KEYS)}")
+    params = []
+    for raw in header.get("params") or []:
+        if not isinstance(raw, dict) or "name" not in raw or "type" not in raw:
+            raise CouldNotRun(f"{path}: each param needs at least a name and a type: {raw!r}")
+        extra = set(raw) - PARAM_KEYS
+        if extra:
+            raise CouldNotRun(f"{path}: param {raw['name']!r} has unknown keys {sorted(extra)}")
+        if raw["type"] not in PARAM_TYPES:
+            raise CouldNotRun(f"{path}: param {raw['name']!r} has unknown type {raw['type']!r}")
+        name = str(raw["name"])
+        default = raw.get("default")
+        params.append(
+            Param(
+                name=name,
+                type=str(raw["type"]),
+                required=bool(raw.get("required", False)),
+                default=None if default is None else str(default),
+                scheme=raw.get("scheme"),
+                description=str(raw.get("description", "")),
+                variable=str(raw.get("variable") or name.replace("-", "_")),
+            )
+        )
+    return CannedQuery(
+        name=path.stem,
+        path=path,
+        summary=str(header.get("summary", "")).strip(),
+        description=str(header.get("description", "")).strip(),
+        params=tuple(params),
+        columns=tuple(header.get("columns") or ()),
+        tags=tuple(header.get("tags") or ()),
+        text=text,
+    )
+
+
+def catalogue(directory: Path | None = None) -> dict[str, CannedQuery]:
+    """Every canned query in ``directory`` (default: the shipped ``queries/``), by name."""
+    directory = directory or paths.queries_dir()
+    return {f.stem: load_query_file(f) for f in sorted(directory.glob("*.rq"))}
+
+
+def get_query(name: str, directory: Path | None = None) -> CannedQuery:
+    """One canned query by name.
+
+    :raises UsageError: no such query; suggests the nearest name.
+    """
+    directory = directory or paths.queries_dir()
+    path = directory / f"{name}.rq"
+    if "/" not in name and "\\" not in name and path.is_file():
+        return load_query_file(path)
+    names = sorted(f.stem for f in directory.glob("*.rq"))
+    hint = _did_you_mean(name, names)
+    raise UsageError(f"no canned query {name!r}.{hint} `ekb queries` lists them.")
+
+
+# ---------------------------------------------------------------------------
+# Binding
+
+
+def _terms_for(store: Store, query: CannedQuery, param: Param, value: str) -> list[str]:
+    """The SPARQL terms a parameter value binds to."""
+    value = value.strip()
+    if param.type == "concept":
+        from kb.concepts import resolve_with_narrower
+
+        return [sparql_iri(iri) for iri in resolve_with_narrower(store, value, param.scheme)]
+    if param.type == "study":
+        return [sparql_iri(resolve_study(store, value))]
+    if param.type == "iri":
+        return [sparql_iri(to_iri(value))]
+    if param.type == "integer":
+        if not re.fullmatch(r"[+-]?\d+", value):
+            raise UsageError(f"parameter {param.name!r} of {query.name!r} must be a whole number, not {value!r}")
+        return [sparql_literal(str(int(value)), XSD + "integer")]
+    if param.type == "decimal":
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
+            raise UsageError(f"parameter {param.name!r} of {query.name!r} must be a number, not {value!r}")
+        text = format(number, "f")
+        if "." not in text:
+            text += ".0"
+        return [sparql_literal(text, XSD + "decimal")]
+    return [sparql_string(value)]
+
+
+def resolve_study(store: Store, text: str) -> str:
+    """The IRI of a study named by its id, ``res:study/<id>`` CURIE or IRI.
+
+    :raises UsageError: no such study in the knowledge base; suggests the nearest id.
+    """
+    text = text.strip()
+    if looks_like_iri(text) or expand_curie(text):
+        iri = to_iri(text)
+    else:
+        if not text or _IRI_FORBIDDEN.search(text):
+            raise UsageError(f"not a study id: {text!r}")
+        iri = f"{RES}study/{text}"
+    ekb = PREFIXES["ekb"]
+    if store.ask(f"ASK {{ {sparql_iri(iri)} a <{ekb}Study> }}"):
+        return iri
+    result = store.select(f"SELECT ?id WHERE {{ ?s a <{ekb}Study> ; <{ekb}studyId> ?id }}")
+    ids = sorted(str(row["id"]) for row in result.rows if "id" in row)
+    hint = _did_you_mean(text.rsplit("/", 1)[-1], ids)
+    raise UsageError(f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them.")
+
+
+def where_insert_position(text: str) -> int:
+    """The offset just after the ``{`` of the outermost ``WHERE`` group.
+
+    Comment lines are skipped; canned queries must spell out ``WHERE``.
+
+    :raises CouldNotRun: the query has no ``WHERE {``.
+    """
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if not line.lstrip().startswith("#"):
+            match = _WHERE_OPEN.search(line)
+            if match:
+                return offset + match.end()
+        offset += len(line)
+    raise CouldNotRun("a canned query must have a `WHERE {` group for its parameters")
+
+
+def bind(store: Store, query: CannedQuery, params: dict[str, str]) -> str:
+    """The query text with its parameters bound through ``VALUES`` blocks.
+
+    :raises UsageError: unknown parameter, missing required parameter or a bad value.
+    """
+    for name in params:
+        query.param(name)  # raises with a suggestion
+    blocks = []
+    for param in query.params:
+        value = params.get(param.name)
+        if value is None:
+            value = param.default
+        if value is None:
+            if param.required:
+                raise UsageError(
+                    f"query {query.name!r} needs -p {param.name}=VALUE ({param.describe()})"
+                )
+            continue
+        if not value.strip():
+            raise UsageError(f"parameter {param.name!r} of {query.name!r} is empty")
+        terms = _terms_for(store, query, param, value)
+        blocks.append(f"  VALUES ?{param.variable} {{ {' '.join(terms)} }}\n")
+    if not blocks:
+        return query.text
+    at = where_insert_position(query.text)
+    return query.text[:at] + "\n" + "".join(blocks) + query.text[at:]
+
+
+def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> QueryResult:
+    """Run the canned query ``name`` with ``params`` (name -> user text).
+
+    :raises UsageError: unknown query or parameter, missing required parameter, bad value.
+    """
+    query = get_query(name)
+    return store.select(bind(store, query, params or {}))
+
+
+# ---------------------------------------------------------------------------
+# Ad-hoc queries and statistics
+
+_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def _keywords_only(text: str) -> str:
+    """The query with strings, IRIs, comments, variables and prefixed names blanked."""
+    text = re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""', " ", text, flags=re.DOTALL)
+    text = re.sub(r"'''(?:[^'\\]|\\.|'(?!''))*'''", " ", text, flags=re.DOTALL)
+    text = re.sub(r'"(?:[^"\\\n]|\\.)*"', " ", text)
+    text = re.sub(r"'(?:[^'\\\n]|\\.)*'", " ", text)
+    text = re.sub(r"<[^<>\"{}|^`\\\s]*>", " ", text)
+    text = re.sub(r"#[^\n]*", " ", text)
+    text = re.sub(r"[?$][A-Za-z0-9_]+", " ", text)
+    return re.sub(r"[A-Za-z0-9_.-]*:[A-Za-z0-9_.%-]*", " ", text)
+
+
+def query_form(text: str) -> str:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+
+    :raises UsageError: the text is an update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) or no query.
+    """
+    bare = _keywords_only(text)
+    words = {w.upper() for w in re.findall(r"[A-Za-z]+", bare)}
+    if words & _UPDATE_WORDS:
+        raise UsageError("updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)")
+    form = _FORM.search(bare)
+    if form is None:
+        raise UsageError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return form.group(1).upper()
+
+
+def run_sparql(store: Store, text: str) -> QueryResult:
+    """Run an ad-hoc read-only query and return rows.
+
+    SELECT gives its own columns; ASK one row with a boolean ``result``; CONSTRUCT
+    and DESCRIBE one row per triple (``subject``, ``predicate``, ``object``).
+
+    :raises UsageError: an update, or a syntax error.
+    """
+    from rdflib import Literal
+
+    from kb.store import QueryResult
+
+    form = query_form(text)
+    if form == "SELECT":
+        return store.select(text)
+    if form == "ASK":
+        return QueryResult(["result"], [{"result": Literal(store.ask(text))}])
+    triples = store.construct(text)
+    rows = [{"subject": s, "predicate": p, "object": o} for s, p, o in sorted(triples, key=_triple_key)]
+    return QueryResult(["subject", "predicate", "object"], rows)
+
+
+def _triple_key(triple: tuple[Any, Any, Any]) -> tuple[str, ...]:
+    return tuple(f"{type(t).__name__}:{t}" for t in triple)
+
+
+def stats(store: Store) -> QueryResult:
+    """Counts of studies, arms, outcomes, results, comparisons, safety findings, claims,
+    sources and triples (the ``counts`` canned query)."""
+    return run_query(store, "counts", {})
