@@ -1,0 +1,85 @@
+"""RDF dumps of the selected studies: Turtle, N-Triples, JSON-LD, and TriG with one
+named graph per study (the study's IRI).
+
+Only the study data is dumped, not the ontology and vocabularies (they ship in
+``ontology/``). Each study's triples are read with a CONSTRUCT on its named
+graph, so the same dump works on a remote endpoint loaded by ``ekb push``; when
+an endpoint keeps everything in one graph, the study's own resources (IRIs
+under the study's IRI) are read instead. Loading a dump back gives a graph
+isomorphic to the knowledge base's study graphs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kb.export import Rendered
+from kb.namespaces import PREFIXES
+
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig"}
+
+
+def _sparql_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def study_triples(store: Any, study: str) -> list[tuple[Any, Any, Any]]:
+    """The triples of one study: its named graph, else the resources under its IRI."""
+    triples = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{study}> {{ ?s ?p ?o }} }}")
+    if triples:
+        return triples
+    return store.construct(
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o "
+        f"FILTER(?s = <{study}> || STRSTARTS(STR(?s), {_sparql_string(study + '/')})) }}"
+    )
+
+
+def _plain(term: Any) -> Any:
+    """``"x"^^xsd:string`` as the plain literal ``"x"`` (the same in RDF 1.1, not to rdflib),
+    and decimals in their canonical lexical form."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    if isinstance(term, Literal) and term.datatype == XSD.decimal and "." not in str(term):
+        # Oxigraph keeps decimals in a short form ("24"); XSD's canonical form, and what the
+        # study files say, is "24.0".
+        return Literal(f"{term}.0", datatype=XSD.decimal)
+    return term
+
+
+def _sorted(triples: list[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
+    return sorted(set(triples), key=lambda t: tuple((type(x).__name__, str(x), str(getattr(x, "datatype", "") or ""), str(getattr(x, "language", "") or "")) for x in t))
+
+
+def render(store: Any, selection: Any, *, fmt: str = "ttl", output: Path | None = None) -> Rendered:
+    from rdflib import Dataset, Graph, URIRef
+
+    per_study = {study: _sorted([tuple(_plain(x) for x in t) for t in study_triples(store, study)]) for study in selection.studies}
+    if fmt == "trig":
+        ds = Dataset()
+        for prefix, iri in PREFIXES.items():
+            ds.bind(prefix, iri)
+        for study in sorted(per_study):
+            g = ds.graph(URIRef(study))
+            for t in per_study[study]:
+                g.add(t)
+        text = ds.serialize(format="trig")
+    else:
+        graph = Graph()
+        for prefix, iri in PREFIXES.items():
+            graph.bind(prefix, iri)
+        for study in sorted(per_study):
+            for t in per_study[study]:
+                graph.add(t)
+        if fmt == "nt":
+            lines = graph.serialize(format="nt").splitlines()
+            text = "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+        elif fmt == "jsonld":
+            context = {p: iri for p, iri in PREFIXES.items()}
+            text = graph.serialize(format="json-ld", context=context, sort_keys=True, indent=2)
+        else:
+            text = graph.serialize(format=RDFLIB_FORMATS[fmt])
+    return Rendered({"": text.encode("utf-8")})
