@@ -463,3 +463,42 @@ def stats(store: Store) -> QueryResult:
     """Counts of studies, arms, outcomes, results, comparisons, safety findings, claims,
     sources and triples (the ``counts`` canned query)."""
     return run_query(store, "counts", {})
+
+
+def catalogue_result(directory: Path | None = None) -> QueryResult:
+    """The catalogue as rows (``name``, ``params``, ``summary``, ``tags``), for the writers."""
+    from rdflib import Literal
+
+    from kb.store import QueryResult
+
+    rows = []
+    for query in catalogue(directory).values():
+        rows.append(
+            {
+                "name": Literal(query.name),
+                "params": Literal("; ".join(p.describe() for p in query.params)),
+                "summary": Literal(query.summary),
+                "tags": Literal(", ".join(query.tags)),
+            }
+        )
+    return QueryResult(["name", "params", "summary", "tags"], rows)
+
+
+def describe(query: CannedQuery) -> str:
+    """A plain-text page about one query: summary, description, parameters, columns, usage."""
+    lines = [f"{query.name}: {query.summary}", ""]
+    if query.description:
+        import textwrap
+
+        lines += textwrap.wrap(query.description, width=88) + [""]
+    if query.params:
+        lines.append("Parameters:")
+        for p in query.params:
+            lines.append(f"  {p.describe()}" + (f" - {p.description}" if p.description else ""))
+        lines.append("")
+    lines.append("Columns: " + ", ".join(query.columns))
+    if query.tags:
+        lines.append("Tags: " + ", ".join(query.tags))
+    example = " ".join(f"-p {p.name}=VALUE" for p in query.params if p.required)
+    lines += ["", f"Run: ekb query {query.name} {example}".rstrip()]
+    return "\n".join(lines) + "\n"

@@ -15,10 +15,15 @@ from kb import __version__
 
 #: command name -> ("module", "attribute", one-line help shown by ``ekb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
     "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
     "push": ("kb.cli.push", "push_command", "Upload the knowledge base to a triple store (Graph Store Protocol)."),
     "meta": ("kb.cli.meta", "meta", "Meta-analysis of an outcome across studies, with a forest plot."),
+    "queries": ("kb.cli.query", "queries_command", "List the canned queries and their parameters."),
+    "query": ("kb.cli.query", "query_command", "Run a canned query: ekb query NAME -p name=value."),
+    "sparql": ("kb.cli.query", "sparql_command", "Run an ad-hoc read-only SPARQL query."),
+    "stats": ("kb.cli.query", "stats_command", "Count studies, arms, results, claims and triples."),
 }
 
 
