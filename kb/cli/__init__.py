@@ -15,6 +15,7 @@ from kb import __version__
 
 #: command name -> ("module", "attribute", one-line help shown by ``ekb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "export": ("kb.cli.export", "export_command", "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig."),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
     "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
