@@ -365,7 +365,14 @@ class RemoteStore:
             raise self._fail(
                 f"answered with RDF that could not be read ({content_type}): {exc}"
             ) from None
-        return [(s, p, o) for s, p, o in graph]  # type: ignore[misc]
+        return [(s, p, _normalise_literal(o)) for s, p, o in graph]  # type: ignore[misc]
+
+
+def _normalise_literal(term: Identifier) -> Identifier:
+    # rdflib parses "x" as a literal without datatype; the embedded store says xsd:string.
+    if isinstance(term, Literal) and term.language is None and term.datatype is None:
+        return Literal(str(term), datatype=XSD.string)
+    return term
 
 
 def _read_error_body(exc: urllib.error.HTTPError, limit: int = 2000) -> str:
