@@ -82,7 +82,16 @@ def test_csv_export_writes_every_table_into_the_folder(pilot_kb: Path, tmp_path:
     result = run("csv", "--kb", str(pilot_kb), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{t}.csv" for t in ("characteristics", "arms", "outcomes", "comparisons", "safety", "claims", "sources")
+        f"{t}.csv"
+        for t in (
+            "characteristics",
+            "arms",
+            "outcomes",
+            "comparisons",
+            "safety",
+            "claims",
+            "sources",
+        )
     )
 
 
@@ -98,7 +107,7 @@ def test_revman_on_the_shipped_kb_lists_the_pilot_as_skipped_and_never_writes_it
         assert "single-arm" in result.output or "no two-group" in result.output
         return
     assert result.exit_code == 0
-    assert f"never given an invented comparator: " in result.stderr and PILOT_ID in result.stderr
+    assert "never given an invented comparator: " in result.stderr and PILOT_ID in result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and all(r["Study ID"] != PILOT_ID for r in rows)
     assert all(r["Control"] for r in rows)
@@ -127,32 +136,56 @@ def _studies_with(g: Graph, path: list[URIRef], concepts: set[URIRef]) -> set[st
 def _exported_ids(*args: str) -> set[str]:
     result = CliRunner().invoke(cli, ["export", "ris", *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return {k.split(": ", 1)[1] for r in rispy.loads(result.stdout) for k in r["keywords"] if k.startswith("evidence-kb study: ")}
+    return {
+        k.split(": ", 1)[1]
+        for r in rispy.loads(result.stdout)
+        for k in r["keywords"]
+        if k.startswith("evidence-kb study: ")
+    }
 
 
-def test_condition_filter_selects_exactly_the_studies_of_that_condition_or_narrower(shipped_graph: Graph) -> None:
-    concepts = _narrower_closure(shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/condition/lupus-nephritis"))
+def test_condition_filter_selects_exactly_the_studies_of_that_condition_or_narrower(
+    shipped_graph: Graph,
+) -> None:
+    concepts = _narrower_closure(
+        shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/condition/lupus-nephritis")
+    )
     expected = _studies_with(shipped_graph, [EKB.hasPopulation, EKB.condition], concepts)
     assert PILOT_ID in expected
     assert _exported_ids("--condition", "lupus nephritis") == expected
 
 
-def test_intervention_filter_selects_exactly_the_studies_giving_that_agent(shipped_graph: Graph) -> None:
-    concepts = _narrower_closure(shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2"))
+def test_intervention_filter_selects_exactly_the_studies_giving_that_agent(
+    shipped_graph: Graph,
+) -> None:
+    concepts = _narrower_closure(
+        shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2")
+    )
     expected = _studies_with(shipped_graph, [EKB.hasArm, EKB.receives, EKB.agent], concepts)
     assert PILOT_ID in expected
     assert _exported_ids("--intervention", "agent:low-dose-interleukin-2") == expected
 
 
-def test_outcome_filter_keeps_only_that_outcome_or_narrower_in_the_outcome_table(tmp_path: Path, shipped_graph: Graph) -> None:
-    concepts = _narrower_closure(shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/outcome/proteinuria"))
+def test_outcome_filter_keeps_only_that_outcome_or_narrower_in_the_outcome_table(
+    tmp_path: Path, shipped_graph: Graph
+) -> None:
+    concepts = _narrower_closure(
+        shipped_graph, URIRef("https://w3id.org/evidence-kb/vocab/outcome/proteinuria")
+    )
     labels = {str(shipped_graph.value(c, SKOS.prefLabel)) for c in concepts}
     result = run("csv", "--outcome", "outc:proteinuria", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "outcomes.csv").read_text(encoding="utf-8"))))
+    rows = list(
+        csv.DictReader(io.StringIO((tmp_path / "outcomes.csv").read_text(encoding="utf-8")))
+    )
     assert rows and {r["outcome_concept"] for r in rows} <= labels
     assert "proteinuria" in {r["outcome_concept"] for r in rows}
-    studies = {r["study_id"] for r in csv.DictReader(io.StringIO((tmp_path / "characteristics.csv").read_text(encoding="utf-8")))}
+    studies = {
+        r["study_id"]
+        for r in csv.DictReader(
+            io.StringIO((tmp_path / "characteristics.csv").read_text(encoding="utf-8"))
+        )
+    }
     assert studies == _studies_with(shipped_graph, [EKB.hasOutcome, EKB.outcomeConcept], concepts)
 
 
@@ -172,7 +205,9 @@ def test_shipped_fhir_bundle_validates_against_the_r5_models(shipped) -> None:
     from fhir.resources.bundle import Bundle
 
     bundle = Bundle.model_validate_json(render("fhir", *shipped).files[""])
-    assert len({(e.resource.get_resource_type(), e.resource.id) for e in bundle.entry}) == len(bundle.entry)
+    assert len({(e.resource.get_resource_type(), e.resource.id) for e in bundle.entry}) == len(
+        bundle.entry
+    )
 
 
 def test_shipped_ris_reads_back_with_rispy_as_the_same_records(shipped) -> None:

@@ -53,7 +53,9 @@ def _golden(name: str, data: bytes) -> None:
     if UPDATE or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    assert data == path.read_bytes(), f"{name} differs from its golden file (EKB_UPDATE_GOLDEN=1 to accept)"
+    assert data == path.read_bytes(), (
+        f"{name} differs from its golden file (EKB_UPDATE_GOLDEN=1 to accept)"
+    )
 
 
 @pytest.mark.parametrize("fmt", ["ris", "fhir", "metafor", "sof", "ttl", "nt", "jsonld", "trig"])
@@ -64,7 +66,12 @@ def test_single_file_export_of_the_pilot_matches_its_golden_file(fmt: str, pilot
 def test_csv_export_of_the_pilot_matches_its_golden_files(pilot) -> None:
     store, sel = pilot
     files = render("csv", store, sel).files
-    assert sorted(files) == [f"{n}.csv" for n in sorted(["arms", "characteristics", "claims", "comparisons", "outcomes", "safety", "sources"])]
+    assert sorted(files) == [
+        f"{n}.csv"
+        for n in sorted(
+            ["arms", "characteristics", "claims", "comparisons", "outcomes", "safety", "sources"]
+        )
+    ]
     for name, data in files.items():
         _golden(f"pilot-csv/{name}", data)
 
@@ -91,17 +98,27 @@ def _outcome_rows(pilot) -> dict[str, dict[str, str]]:
 
 def test_outcomes_csv_carries_the_pilot_numbers_as_numbers(pilot) -> None:
     rows = _outcome_rows(pilot)
-    assert (rows["proteinuria-improvement-50-w12"]["events"], rows["proteinuria-improvement-50-w12"]["total"]) == ("7", "10")
+    assert (
+        rows["proteinuria-improvement-50-w12"]["events"],
+        rows["proteinuria-improvement-50-w12"]["total"],
+    ) == ("7", "10")
     assert rows["proteinuria-w12"]["percent_change"] == "-50.3"  # a number, not "'-50.3"
     assert rows["urine-rbc-w12"]["percent_change"] == "-71"
-    assert (rows["treg-w12"]["baseline_value"], rows["treg-w12"]["follow_up_value"]) == ("9.3", "16.6")
+    assert (rows["treg-w12"]["baseline_value"], rows["treg-w12"]["follow_up_value"]) == (
+        "9.3",
+        "16.6",
+    )
     assert rows["anti-dsdna-w12"]["direction"] == "decreased"
     assert "direction only" in rows["anti-dsdna-w12"]["caveats"]
 
 
 def test_every_outcome_row_carries_caveats_and_provenance(pilot) -> None:
     for row in _outcome_rows(pilot).values():
-        for caveat in ("single arm: no comparison group", "open label", "source: plain-language summary"):
+        for caveat in (
+            "single arm: no comparison group",
+            "open label",
+            "source: plain-language summary",
+        ):
             assert caveat in row["caveats"]
         assert row["source_type"] == "plain-language summary"
         assert row["doi"] == "10.1007/s40744-021-00381-1"
@@ -119,7 +136,15 @@ def test_xlsx_has_a_sheet_per_table_a_frozen_header_and_numeric_numbers(pilot) -
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(_one("xlsx", pilot)))
-    assert wb.sheetnames == ["characteristics", "arms", "outcomes", "comparisons", "safety", "claims", "sources"]
+    assert wb.sheetnames == [
+        "characteristics",
+        "arms",
+        "outcomes",
+        "comparisons",
+        "safety",
+        "claims",
+        "sources",
+    ]
     ws = wb["outcomes"]
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
@@ -157,18 +182,35 @@ def test_fhir_bundle_validates_against_the_r5_models_and_carries_the_pilot(pilot
     kinds = {e.resource.get_resource_type() for e in bundle.entry}
     assert kinds == {"Citation", "EvidenceVariable", "Evidence"}
     data = json.loads(raw)
-    ev = {e["resource"]["id"]: e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Evidence"}
+    ev = {
+        e["resource"]["id"]: e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "Evidence"
+    }
     prop = ev["il2-refractory-ln-2021-result-proteinuria-improvement-50-w12"]["statistic"][0]
     assert prop["statisticType"]["coding"][0]["code"] == "C44256"
     assert (prop["numberOfEvents"], prop["sampleSize"]["numberOfParticipants"]) == (7, 10)
-    assert ev["il2-refractory-ln-2021-result-proteinuria-w12"]["statistic"][0]["quantity"]["value"] == -50.3
-    treg = [s["quantity"]["value"] for s in ev["il2-refractory-ln-2021-result-treg-w12"]["statistic"]]
+    assert (
+        ev["il2-refractory-ln-2021-result-proteinuria-w12"]["statistic"][0]["quantity"]["value"]
+        == -50.3
+    )
+    treg = [
+        s["quantity"]["value"] for s in ev["il2-refractory-ln-2021-result-treg-w12"]["statistic"]
+    ]
     assert treg == [9.3, 16.6]
     sae = ev["il2-refractory-ln-2021-safety-sae"]["statistic"][0]
     assert sae["numberAffected"] == 0
     cert = ev["il2-refractory-ln-2021-result-proteinuria-w12"]["certainty"][0]
-    assert cert["rating"]["coding"][0] == {"system": "http://terminology.hl7.org/CodeSystem/certainty-rating", "code": "very-low", "display": "Very low quality"}
-    assert {s["type"]["coding"][0]["code"] for s in cert["subcomponent"] if "type" in s} >= {"RiskOfBias", "Imprecision", "Indirectness"}
+    assert cert["rating"]["coding"][0] == {
+        "system": "http://terminology.hl7.org/CodeSystem/certainty-rating",
+        "code": "very-low",
+        "display": "Very low quality",
+    }
+    assert {s["type"]["coding"][0]["code"] for s in cert["subcomponent"] if "type" in s} >= {
+        "RiskOfBias",
+        "Imprecision",
+        "Indirectness",
+    }
 
 
 def test_revman_with_only_the_single_arm_pilot_says_so(pilot) -> None:
@@ -191,13 +233,15 @@ def test_sof_gives_the_pilot_numbers_with_very_low_certainty_and_its_reasons(pil
     assert "-71% change from baseline" in text
     assert "9.3% at baseline → 16.6%" in text
     assert "0 participants affected" in text and "none occurred" in text
-    line = next(l for l in text.splitlines() if l.startswith("| proteinuria |"))
+    line = next(ln for ln in text.splitlines() if ln.startswith("| proteinuria |"))
     assert "very low" in line and "no comparison group" in line and "We are very uncertain" in line
 
 
 def _store_graph(store: EmbeddedStore, study: str) -> Graph:
     g = Graph()
-    for t in store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{study}> {{ ?s ?p ?o }} }}"):
+    for t in store.construct(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{study}> {{ ?s ?p ?o }} }}"
+    ):
         g.add(t)
     return g
 
@@ -211,7 +255,10 @@ def _canonical(graph: Graph) -> Graph:
         if isinstance(o, Literal) and o.datatype in ints:
             o = Literal(str(o), datatype=XSD.integer)
         elif isinstance(o, Literal) and o.datatype == XSD.decimal:
-            o = Literal(format(o.toPython().normalize(), "f") if "." in str(o) else str(o), datatype=XSD.decimal)
+            o = Literal(
+                format(o.toPython().normalize(), "f") if "." in str(o) else str(o),
+                datatype=XSD.decimal,
+            )
             if "." not in str(o):
                 o = Literal(f"{o}.0", datatype=XSD.decimal)
         elif isinstance(o, Literal) and o.datatype == XSD.string:
@@ -243,7 +290,9 @@ def test_formula_text_is_neutralised_in_csv_and_stored_as_text_in_xlsx(tmp_path:
     evil = '=HYPERLINK(\\"http://example.org\\",\\"x\\")'
     marker = 'ekb:title "Low-dose interleukin-2 as add-on therapy for refractory lupus nephritis (pilot study)"'
     assert marker in text
-    (kb / "studies" / PILOT.name).write_text(text.replace(marker, f'ekb:title "{evil}"', 1), encoding="utf-8")
+    (kb / "studies" / PILOT.name).write_text(
+        text.replace(marker, f'ekb:title "{evil}"', 1), encoding="utf-8"
+    )
     store = EmbeddedStore.open_kb(kb)
     sel = select_studies(store)
     chars = render("csv", store, sel).files["characteristics.csv"].decode()

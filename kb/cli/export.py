@@ -28,17 +28,41 @@ def _formats_help() -> str:
 
 @click.command(
     "export",
-    help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n" + _formats_help()
+    help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n"
+    + _formats_help()
     + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same bytes."
     " csv writes a folder (-o DIR); the others write -o FILE or standard output."
     " Exit 1 when no study matches, or when RevMan cannot carry any selected study (single-arm).",
 )
 @click.argument("fmt", metavar="FORMAT", type=FormatChoice(format_names()))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to FILE (a folder for csv) instead of standard output.")
-@click.option("--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable).")
-@click.option("--condition", metavar="C", default=None, help="Only studies of this condition or a narrower one (label, synonym, CURIE or IRI).")
-@click.option("--intervention", metavar="I", default=None, help="Only studies with an arm receiving this agent (or a narrower one).")
-@click.option("--outcome", metavar="O", default=None, help="Only studies measuring this outcome; outcome tables keep only it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to FILE (a folder for csv) instead of standard output.",
+)
+@click.option(
+    "--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable)."
+)
+@click.option(
+    "--condition",
+    metavar="C",
+    default=None,
+    help="Only studies of this condition or a narrower one (label, synonym, CURIE or IRI).",
+)
+@click.option(
+    "--intervention",
+    metavar="I",
+    default=None,
+    help="Only studies with an arm receiving this agent (or a narrower one).",
+)
+@click.option(
+    "--outcome",
+    metavar="O",
+    default=None,
+    help="Only studies measuring this outcome; outcome tables keep only it.",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -56,8 +80,15 @@ def export_command(
     from kb.export import export
 
     rendered = export(
-        fmt, kb_dir=kb_dir, endpoint=endpoint, timeout=timeout, study_ids=study_ids,
-        condition=condition, intervention=intervention, outcome=outcome, output=output,
+        fmt,
+        kb_dir=kb_dir,
+        endpoint=endpoint,
+        timeout=timeout,
+        study_ids=study_ids,
+        condition=condition,
+        intervention=intervention,
+        outcome=outcome,
+        output=output,
     )
     for message in rendered.messages:
         click.echo(message, err=True)

@@ -20,13 +20,29 @@ from kb.errors import UsageError
 
 #: format name -> (module, one-line description, writes a folder?)
 FORMATS: dict[str, tuple[str, str, bool]] = {
-    "csv": ("kb.export.csv_export", "a folder of CSV tables (characteristics, arms, outcomes, comparisons, safety, claims, sources)", True),
+    "csv": (
+        "kb.export.csv_export",
+        "a folder of CSV tables (characteristics, arms, outcomes, comparisons, safety, claims, sources)",
+        True,
+    ),
     "xlsx": ("kb.export.xlsx", "one Excel workbook, one sheet per table", False),
     "ris": ("kb.export.ris", "RIS references, one record per source", False),
-    "fhir": ("kb.export.fhir", "FHIR R5 Bundle of Citation, EvidenceVariable and Evidence (JSON)", False),
-    "revman": ("kb.export.revman", "two-group study data for RevMan (CSV); single-arm studies are skipped and listed", False),
+    "fhir": (
+        "kb.export.fhir",
+        "FHIR R5 Bundle of Citation, EvidenceVariable and Evidence (JSON)",
+        False,
+    ),
+    "revman": (
+        "kb.export.revman",
+        "two-group study data for RevMan (CSV); single-arm studies are skipped and listed",
+        False,
+    ),
     "metafor": ("kb.export.metafor", "CSV with R metafor escalc() column names", False),
-    "sof": ("kb.export.sof", "GRADE-style summary of findings (Markdown; HTML when -o ends in .html)", False),
+    "sof": (
+        "kb.export.sof",
+        "GRADE-style summary of findings (Markdown; HTML when -o ends in .html)",
+        False,
+    ),
     "ttl": ("kb.export.rdf", "RDF Turtle", False),
     "nt": ("kb.export.rdf", "RDF N-Triples", False),
     "jsonld": ("kb.export.rdf", "RDF JSON-LD", False),
@@ -59,7 +75,9 @@ def render(fmt: str, store: Any, selection: Any, *, output: Path | None = None) 
     if fmt not in FORMATS:
         from kb.cli.common import did_you_mean
 
-        raise UsageError(f"unknown export format {fmt!r}.{did_you_mean(fmt, FORMATS)} Formats: {', '.join(format_names())}")
+        raise UsageError(
+            f"unknown export format {fmt!r}.{did_you_mean(fmt, FORMATS)} Formats: {', '.join(format_names())}"
+        )
     module = importlib.import_module(FORMATS[fmt][0])
     rendered: Rendered = module.render(store, selection, fmt=fmt, output=output)
     return rendered
@@ -120,7 +138,11 @@ def export(
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
     selection = select_studies(
-        store, study_ids=tuple(study_ids), condition=condition, intervention=intervention, outcome=outcome
+        store,
+        study_ids=tuple(study_ids),
+        condition=condition,
+        intervention=intervention,
+        outcome=outcome,
     )
     rendered = render(fmt, store, selection, output=output)
     write(rendered, output)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.export import Rendered
-from kb.export.tables import ExportData, Row, extract, is_number, local_key
+from kb.export.tables import ExportData, Row, extract, is_number
 from kb.namespaces import RES
 
 FHIR_BASE = "https://w3id.org/evidence-kb/fhir/"
@@ -76,7 +76,7 @@ REASON_TYPES = {
 
 def fhir_id(iri: str) -> str:
     """A FHIR id (``[A-Za-z0-9.-]{1,64}``) from a resource IRI, stable and readable."""
-    text = iri[len(str(RES)):] if iri.startswith(str(RES)) else iri
+    text = iri[len(str(RES)) :] if iri.startswith(str(RES)) else iri
     text = re.sub(r"^study/", "", text)
     text = re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
     if len(text) > 64:
@@ -88,11 +88,17 @@ def fhir_id(iri: str) -> str:
 def _num(value: Any) -> Any:
     """JSON number for a cell: ints stay ints, decimals keep their digits."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+        return (
+            int(value)
+            if value == value.to_integral_value() and "." not in str(value)
+            else float(value)
+        )
     return value
 
 
-def _cc(system: str | None, code: str | None, display: str | None = None, text: str | None = None) -> dict[str, Any]:
+def _cc(
+    system: str | None, code: str | None, display: str | None = None, text: str | None = None
+) -> dict[str, Any]:
     cc: dict[str, Any] = {}
     if code:
         coding = {"system": system, "code": code}
@@ -146,7 +152,12 @@ class _Bundler:
                 ids.append({"system": "https://pubmed.ncbi.nlm.nih.gov", "value": str(row["pmid"])})
             artifact: dict[str, Any] = {
                 "title": [{"text": str(row["title"] or row["source"])}],
-                "classification": [{"type": _cc(None, None, text="source type"), "classifier": [_cc(None, None, text=str(row["source_type"] or "unknown"))]}],
+                "classification": [
+                    {
+                        "type": _cc(None, None, text="source type"),
+                        "classifier": [_cc(None, None, text=str(row["source_type"] or "unknown"))],
+                    }
+                ],
             }
             if ids:
                 artifact["identifier"] = ids
@@ -158,34 +169,51 @@ class _Bundler:
             if row["note"]:
                 notes.append(str(row["note"]))
             artifact["note"] = [{"text": n} for n in notes]
-            self.add({
-                "resourceType": "Citation", "id": fhir_id(src), "url": src, "status": "active",
-                "title": str(row["title"] or row["source"]), "citedArtifact": artifact,
-            })
+            self.add(
+                {
+                    "resourceType": "Citation",
+                    "id": fhir_id(src),
+                    "url": src,
+                    "status": "active",
+                    "title": str(row["title"] or row["source"]),
+                    "citedArtifact": artifact,
+                }
+            )
 
     def outcome_variable(self, row: Row, iri: str) -> dict[str, Any]:
         ref_iri = iri
         if ("EvidenceVariable", fhir_id(ref_iri)) not in self.entries:
             desc = row.get("definition") or row.get("outcome_label")
-            res = {
-                "resourceType": "EvidenceVariable", "id": fhir_id(ref_iri), "url": ref_iri,
-                "status": "active", "title": str(row.get("outcome_label") or row.get("outcome")),
+            res: dict[str, Any] = {
+                "resourceType": "EvidenceVariable",
+                "id": fhir_id(ref_iri),
+                "url": ref_iri,
+                "status": "active",
+                "title": str(row.get("outcome_label") or row.get("outcome")),
             }
             if desc:
                 res["description"] = str(desc)
             if row.get("outcome_concept"):
                 res["note"] = [{"text": f"outcome concept: {row['outcome_concept']}"}]
             self.add(res)
-        return _ref("EvidenceVariable", ref_iri, str(row.get("outcome_label") or row.get("outcome")))
+        return _ref(
+            "EvidenceVariable", ref_iri, str(row.get("outcome_label") or row.get("outcome"))
+        )
 
     def arm_variable(self, study_id: Any, arm_key: Any, label: Any, role: Any) -> dict[str, Any]:
         study = self.chars_by_id[study_id]["study_iri"]
         iri = f"{study}/arm/{arm_key}"
         if ("EvidenceVariable", fhir_id(iri)) not in self.entries:
-            self.add({
-                "resourceType": "EvidenceVariable", "id": fhir_id(iri), "url": iri, "status": "active",
-                "title": str(label or arm_key), "description": f"study arm ({role or 'role not stated'})",
-            })
+            self.add(
+                {
+                    "resourceType": "EvidenceVariable",
+                    "id": fhir_id(iri),
+                    "url": iri,
+                    "status": "active",
+                    "title": str(label or arm_key),
+                    "description": f"study arm ({role or 'role not stated'})",
+                }
+            )
         return _ref("EvidenceVariable", iri, str(label or arm_key))
 
     def population(self, study_id: Any) -> dict[str, Any]:
@@ -195,11 +223,21 @@ class _Bundler:
 
     def common(self, row: Row, iri: str, title: str) -> dict[str, Any]:
         c = self.chars_by_id[row["study_id"]]
-        res: dict[str, Any] = {"resourceType": "Evidence", "id": fhir_id(iri), "url": iri, "status": "active", "title": title}
+        res: dict[str, Any] = {
+            "resourceType": "Evidence",
+            "id": fhir_id(iri),
+            "url": iri,
+            "status": "active",
+            "title": title,
+        }
         if c["design"]:
             design_iri = self.g.value(str(c["study_iri"]), "design")
-            local = str(design_iri).rstrip("/").rsplit("/", 1)[-1] if design_iri is not None else None
-            res["studyDesign"] = [_cc("https://w3id.org/evidence-kb/vocab/design/", local, str(c["design"]))]
+            local = (
+                str(design_iri).rstrip("/").rsplit("/", 1)[-1] if design_iri is not None else None
+            )
+            res["studyDesign"] = [
+                _cc("https://w3id.org/evidence-kb/vocab/design/", local, str(c["design"]))
+            ]
         notes = [f"caveats: {row['caveats']}"] if row.get("caveats") else []
         for key in ("locator", "printed_text"):
             if row.get(key):
@@ -209,7 +247,9 @@ class _Bundler:
         src = self._source(iri)
         if src:
             res["citeAsReference"] = _ref("Citation", src, str(row.get("source_title") or ""))
-            res["relatedArtifact"] = [{"type": "derived-from", "resourceReference": _ref("Citation", src)}]
+            res["relatedArtifact"] = [
+                {"type": "derived-from", "resourceReference": _ref("Citation", src)}
+            ]
         cert = self.certainty(iri)
         if cert:
             res["certainty"] = cert
@@ -256,11 +296,21 @@ class _Bundler:
         for row in self.d.outcomes.rows:
             iri = str(row["result_iri"])
             outcome_iri = str(self.g.value(iri, "outcome"))
-            res = self.common(row, iri, f"{row['study_id']}: {row['outcome_label']} ({row['arm_label']})")
+            res = self.common(
+                row, iri, f"{row['study_id']}: {row['outcome_label']} ({row['arm_label']})"
+            )
             res["variableDefinition"] = [
                 self.population(row["study_id"]),
-                {"variableRole": _cc(VAR_ROLE, "exposure", "exposure"), "observed": self.arm_variable(row["study_id"], row["arm"], row["arm_label"], row["arm_role"])},
-                {"variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"), "observed": self.outcome_variable(row, outcome_iri)},
+                {
+                    "variableRole": _cc(VAR_ROLE, "exposure", "exposure"),
+                    "observed": self.arm_variable(
+                        row["study_id"], row["arm"], row["arm_label"], row["arm_role"]
+                    ),
+                },
+                {
+                    "variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"),
+                    "observed": self.outcome_variable(row, outcome_iri),
+                },
             ]
             stats = self.result_statistics(row)
             if stats:
@@ -270,9 +320,19 @@ class _Bundler:
     def result_statistics(self, row: Row) -> list[dict[str, Any]]:
         stats = []
         unit = row.get("unit")
-        when = f"week {row['timepoint_weeks']}" if row.get("timepoint_weeks") is not None else "timepoint not stated"
+        when = (
+            f"week {row['timepoint_weeks']}"
+            if row.get("timepoint_weeks") is not None
+            else "timepoint not stated"
+        )
         sample = {"numberOfStudies": 1}
-        n = row.get("total") if row.get("total") is not None else row.get("n") if row.get("n") is not None else row.get("arm_n")
+        n = (
+            row.get("total")
+            if row.get("total") is not None
+            else row.get("n")
+            if row.get("n") is not None
+            else row.get("arm_n")
+        )
         if n is not None:
             sample["numberOfParticipants"] = _num(n)
         if row.get("events") is not None and row.get("total") is not None:
@@ -289,28 +349,65 @@ class _Bundler:
         stype = STATISTIC_TYPES.get(summary)
         said = "summary statistic not stated" if summary == "not stated" else summary
         if row.get("mean") is not None:
-            s = {"description": f"mean at {when}", "statisticType": _cc(STAT, *STATISTIC_TYPES["mean"]), "quantity": _quantity(row["mean"], unit), "sampleSize": dict(sample)}
+            s = {
+                "description": f"mean at {when}",
+                "statisticType": _cc(STAT, *STATISTIC_TYPES["mean"]),
+                "quantity": _quantity(row["mean"], unit),
+                "sampleSize": dict(sample),
+            }
             ests = []
             if row.get("sd") is not None:
-                ests.append({"type": _cc(ATTR, "C53322", "Standard deviation"), "quantity": _quantity(row["sd"], unit)})
+                ests.append(
+                    {
+                        "type": _cc(ATTR, "C53322", "Standard deviation"),
+                        "quantity": _quantity(row["sd"], unit),
+                    }
+                )
             if row.get("se") is not None:
-                ests.append({"type": _cc(ATTR, "0000037", "Standard error of the mean"), "quantity": _quantity(row["se"], unit)})
+                ests.append(
+                    {
+                        "type": _cc(ATTR, "0000037", "Standard error of the mean"),
+                        "quantity": _quantity(row["se"], unit),
+                    }
+                )
             if ests:
                 s["attributeEstimate"] = ests
             stats.append(s)
         if row.get("median") is not None:
-            s = {"description": f"median at {when}", "statisticType": _cc(STAT, *STATISTIC_TYPES["median"]), "quantity": _quantity(row["median"], unit), "sampleSize": dict(sample)}
+            s = {
+                "description": f"median at {when}",
+                "statisticType": _cc(STAT, *STATISTIC_TYPES["median"]),
+                "quantity": _quantity(row["median"], unit),
+                "sampleSize": dict(sample),
+            }
             ests = []
             if row.get("q1") is not None and row.get("q3") is not None:
-                ests.append({"type": _cc(ATTR, "C53245", "Interquartile range"), "range": {"low": _quantity(row["q1"], unit), "high": _quantity(row["q3"], unit)}})
+                ests.append(
+                    {
+                        "type": _cc(ATTR, "C53245", "Interquartile range"),
+                        "range": {
+                            "low": _quantity(row["q1"], unit),
+                            "high": _quantity(row["q3"], unit),
+                        },
+                    }
+                )
             if row.get("range_low") is not None and row.get("range_high") is not None:
-                ests.append({"type": _cc(ATTR, "C38013", "Range"), "range": {"low": _quantity(row["range_low"], unit), "high": _quantity(row["range_high"], unit)}})
+                ests.append(
+                    {
+                        "type": _cc(ATTR, "C38013", "Range"),
+                        "range": {
+                            "low": _quantity(row["range_low"], unit),
+                            "high": _quantity(row["range_high"], unit),
+                        },
+                    }
+                )
             if ests:
                 s["attributeEstimate"] = ests
             stats.append(s)
         if row.get("percent_change") is not None:
             s = {
-                "description": f"percent change from baseline to {when}" + (f" ({said})" if said else ""),
+                "description": f"percent change from baseline to {when}"
+                + (f" ({said})" if said else ""),
                 "quantity": _quantity(row["percent_change"], "%"),
                 "sampleSize": dict(sample),
             }
@@ -319,39 +416,105 @@ class _Bundler:
             stats.append(s)
         for key, label in (("baseline_value", "baseline"), ("follow_up_value", when)):
             if row.get(key) is not None:
-                s = {"description": f"value at {label}" + (f" ({said})" if said else ""), "quantity": _quantity(row[key], unit), "sampleSize": dict(sample)}
+                s = {
+                    "description": f"value at {label}" + (f" ({said})" if said else ""),
+                    "quantity": _quantity(row[key], unit),
+                    "sampleSize": dict(sample),
+                }
                 if stype and summary in ("mean", "median"):
                     s["statisticType"] = _cc(STAT, *stype)
                 stats.append(s)
         if not stats and row.get("direction"):
-            stats.append({"description": f"{row['direction']} at {when}; no number reported", "statisticType": _cc(STAT, "descriptive", "Descriptive"), "sampleSize": dict(sample)})
+            stats.append(
+                {
+                    "description": f"{row['direction']} at {when}; no number reported",
+                    "statisticType": _cc(STAT, "descriptive", "Descriptive"),
+                    "sampleSize": dict(sample),
+                }
+            )
         if row.get("p_value") is not None and stats:
-            stats[0].setdefault("attributeEstimate", []).append({"type": _cc(ATTR, "C44185", "P-value"), "quantity": {"value": _num(row["p_value"]), **({"comparator": str(row["p_value_comparator"])} if row.get("p_value_comparator") in ("<", "<=", ">=", ">") else {})}})
+            stats[0].setdefault("attributeEstimate", []).append(
+                {
+                    "type": _cc(ATTR, "C44185", "P-value"),
+                    "quantity": {
+                        "value": _num(row["p_value"]),
+                        **(
+                            {"comparator": str(row["p_value_comparator"])}
+                            if row.get("p_value_comparator") in ("<", "<=", ">=", ">")
+                            else {}
+                        ),
+                    },
+                }
+            )
         return stats
 
     def comparisons(self) -> None:
         for row in self.d.comparisons.rows:
             iri = str(row["comparison_iri"])
             outcome_iri = self.g.value(iri, "outcome")
-            res = self.common(row, iri, f"{row['study_id']}: {row['outcome_label']} ({row['experimental_label']} vs {row['comparator_label']})")
+            res = self.common(
+                row,
+                iri,
+                f"{row['study_id']}: {row['outcome_label']} ({row['experimental_label']} vs {row['comparator_label']})",
+            )
             vd = [self.population(row["study_id"])]
             if row["experimental_arm"]:
-                vd.append({"variableRole": _cc(VAR_ROLE, "exposure", "exposure"), "observed": self.arm_variable(row["study_id"], row["experimental_arm"], row["experimental_label"], "experimental")})
+                vd.append(
+                    {
+                        "variableRole": _cc(VAR_ROLE, "exposure", "exposure"),
+                        "observed": self.arm_variable(
+                            row["study_id"],
+                            row["experimental_arm"],
+                            row["experimental_label"],
+                            "experimental",
+                        ),
+                    }
+                )
             if row["comparator_arm"]:
-                vd.append({"variableRole": _cc(VAR_ROLE, "referenceExposure", "reference exposure"), "observed": self.arm_variable(row["study_id"], row["comparator_arm"], row["comparator_label"], "comparator")})
+                vd.append(
+                    {
+                        "variableRole": _cc(VAR_ROLE, "referenceExposure", "reference exposure"),
+                        "observed": self.arm_variable(
+                            row["study_id"],
+                            row["comparator_arm"],
+                            row["comparator_label"],
+                            "comparator",
+                        ),
+                    }
+                )
             if outcome_iri is not None:
-                vd.append({"variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"), "observed": self.outcome_variable(row, str(outcome_iri))})
+                vd.append(
+                    {
+                        "variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"),
+                        "observed": self.outcome_variable(row, str(outcome_iri)),
+                    }
+                )
             res["variableDefinition"] = vd
             if row["estimate"] is not None:
                 code = STATISTIC_TYPES.get(str(row["measure_code"] or ""))
                 s: dict[str, Any] = {
-                    "description": f"{row['effect_measure'] or 'effect'}" + (f" at week {row['timepoint_weeks']}" if row["timepoint_weeks"] is not None else ""),
-                    "statisticType": _cc(STAT, *code) if code else _cc(None, None, text=str(row["effect_measure"] or "effect")),
-                    "quantity": _quantity(row["estimate"], "%" if row["measure_code"] == "PPD" else None),
+                    "description": f"{row['effect_measure'] or 'effect'}"
+                    + (
+                        f" at week {row['timepoint_weeks']}"
+                        if row["timepoint_weeks"] is not None
+                        else ""
+                    ),
+                    "statisticType": _cc(STAT, *code)
+                    if code
+                    else _cc(None, None, text=str(row["effect_measure"] or "effect")),
+                    "quantity": _quantity(
+                        row["estimate"], "%" if row["measure_code"] == "PPD" else None
+                    ),
                 }
                 ests = []
                 if row["ci_lower"] is not None and row["ci_upper"] is not None:
-                    ci: dict[str, Any] = {"type": _cc(ATTR, "C53324", "Confidence interval"), "range": {"low": {"value": _num(row["ci_lower"])}, "high": {"value": _num(row["ci_upper"])}}}
+                    ci: dict[str, Any] = {
+                        "type": _cc(ATTR, "C53324", "Confidence interval"),
+                        "range": {
+                            "low": {"value": _num(row["ci_lower"])},
+                            "high": {"value": _num(row["ci_upper"])},
+                        },
+                    }
                     level = row["ci_level"]
                     if is_number(level):
                         lv = Decimal(str(level))
@@ -370,11 +533,26 @@ class _Bundler:
     def safety(self) -> None:
         for row in self.d.safety.rows:
             iri = str(row["safety_iri"])
-            res = self.common(row, iri, f"{row['study_id']}: {row['event_term']} ({row['arm_label']})")
+            res = self.common(
+                row, iri, f"{row['study_id']}: {row['event_term']} ({row['arm_label']})"
+            )
             vd = [self.population(row["study_id"])]
             if row["arm"]:
-                vd.append({"variableRole": _cc(VAR_ROLE, "exposure", "exposure"), "observed": self.arm_variable(row["study_id"], row["arm"], row["arm_label"], row["arm_role"])})
-            vd.append({"variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"), "description": f"{row['event_term']}" + (" (serious)" if row["serious"] else "")})
+                vd.append(
+                    {
+                        "variableRole": _cc(VAR_ROLE, "exposure", "exposure"),
+                        "observed": self.arm_variable(
+                            row["study_id"], row["arm"], row["arm_label"], row["arm_role"]
+                        ),
+                    }
+                )
+            vd.append(
+                {
+                    "variableRole": _cc(VAR_ROLE, "measuredVariable", "measured variable"),
+                    "description": f"{row['event_term']}"
+                    + (" (serious)" if row["serious"] else ""),
+                }
+            )
             res["variableDefinition"] = vd
             if row["affected"] is not None or row["event_count"] is not None:
                 s: dict[str, Any] = {
@@ -387,7 +565,10 @@ class _Bundler:
                 if row["event_count"] is not None:
                     s["numberOfEvents"] = _num(row["event_count"])
                 if row["at_risk"] is not None:
-                    s["sampleSize"] = {"numberOfStudies": 1, "numberOfParticipants": _num(row["at_risk"])}
+                    s["sampleSize"] = {
+                        "numberOfStudies": 1,
+                        "numberOfParticipants": _num(row["at_risk"]),
+                    }
                 res["statistic"] = [s]
             self.add(res)
 
@@ -402,7 +583,10 @@ class _Bundler:
             "resourceType": "Bundle",
             "id": "evidence-kb-export",
             "type": "collection",
-            "entry": [{"fullUrl": f"{FHIR_BASE}{t}/{i}", "resource": self.entries[(t, i)]} for t, i in keys],
+            "entry": [
+                {"fullUrl": f"{FHIR_BASE}{t}/{i}", "resource": self.entries[(t, i)]}
+                for t, i in keys
+            ],
         }
 
 
@@ -411,7 +595,9 @@ def bundle(data: ExportData) -> dict[str, Any]:
     return _Bundler(data).bundle()
 
 
-def render(store: Any, selection: Any, *, fmt: str = "fhir", output: Path | None = None) -> Rendered:
+def render(
+    store: Any, selection: Any, *, fmt: str = "fhir", output: Path | None = None
+) -> Rendered:
     data = extract(store, selection)
     text = json.dumps(bundle(data), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     return Rendered({"": text.encode("utf-8")})

@@ -26,7 +26,9 @@ def _sparql_string(text: str) -> str:
 
 def study_triples(store: Any, study: str) -> list[tuple[Any, Any, Any]]:
     """The triples of one study: its named graph, else the resources under its IRI."""
-    triples = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{study}> {{ ?s ?p ?o }} }}")
+    triples = store.construct(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{study}> {{ ?s ?p ?o }} }}"
+    )
     if triples:
         return triples
     return store.construct(
@@ -51,13 +53,27 @@ def _plain(term: Any) -> Any:
 
 
 def _sorted(triples: list[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
-    return sorted(set(triples), key=lambda t: tuple((type(x).__name__, str(x), str(getattr(x, "datatype", "") or ""), str(getattr(x, "language", "") or "")) for x in t))
+    return sorted(
+        set(triples),
+        key=lambda t: tuple(
+            (
+                type(x).__name__,
+                str(x),
+                str(getattr(x, "datatype", "") or ""),
+                str(getattr(x, "language", "") or ""),
+            )
+            for x in t
+        ),
+    )
 
 
 def render(store: Any, selection: Any, *, fmt: str = "ttl", output: Path | None = None) -> Rendered:
     from rdflib import Dataset, Graph, URIRef
 
-    per_study = {study: _sorted([tuple(_plain(x) for x in t) for t in study_triples(store, study)]) for study in selection.studies}
+    per_study = {
+        study: _sorted([tuple(_plain(x) for x in t) for t in study_triples(store, study)])
+        for study in selection.studies
+    }
     if fmt == "trig":
         ds = Dataset()
         for prefix, iri in PREFIXES.items():

@@ -68,7 +68,13 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
     chars = {r["study_id"]: r for r in data.characteristics.rows}
     groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for row in data.outcomes.rows:
-        key = (row["study_id"], row["outcome"], str(row["timepoint_weeks"]), row["subgroup"] or "", row["analysis_population"] or "")
+        key = (
+            row["study_id"],
+            row["outcome"],
+            str(row["timepoint_weeks"]),
+            row["subgroup"] or "",
+            row["analysis_population"] or "",
+        )
         groups[key].append(row)
     single_arm = sorted(str(s) for s, r in chars.items() if r["single_arm"])
     pairs: list[Pair] = []
@@ -87,7 +93,9 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
         for e in exps:
             for c in ctls:
                 if e.get("exclude_from_meta_analysis") or c.get("exclude_from_meta_analysis"):
-                    skipped.append(f"{label}: marked to be kept out of meta-analysis ({e.get('quality_flag') or c.get('quality_flag') or 'see caveats'})")
+                    skipped.append(
+                        f"{label}: marked to be kept out of meta-analysis ({e.get('quality_flag') or c.get('quality_flag') or 'see caveats'})"
+                    )
                     continue
                 kind = _kind(e, c)
                 if kind is None:
@@ -98,11 +106,29 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
 
 
 COLUMNS = [
-    "Study ID", "Outcome", "Outcome concept", "Timepoint (weeks)", "Subgroup", "Data type",
-    "Experimental", "Control",
-    "Experimental events", "Experimental total", "Control events", "Control total",
-    "Experimental mean", "Experimental SD", "Experimental N", "Control mean", "Control SD", "Control N",
-    "Caveats", "Source type", "DOI", "Experimental locator", "Control locator",
+    "Study ID",
+    "Outcome",
+    "Outcome concept",
+    "Timepoint (weeks)",
+    "Subgroup",
+    "Data type",
+    "Experimental",
+    "Control",
+    "Experimental events",
+    "Experimental total",
+    "Control events",
+    "Control total",
+    "Experimental mean",
+    "Experimental SD",
+    "Experimental N",
+    "Control mean",
+    "Control SD",
+    "Control N",
+    "Caveats",
+    "Source type",
+    "DOI",
+    "Experimental locator",
+    "Control locator",
 ]
 
 
@@ -118,21 +144,33 @@ def _row(p: Pair) -> dict[str, Any]:
         "Experimental": e["arm_label"] or e["arm"],
         "Control": c["arm_label"] or c["arm"],
         "Caveats": p.caveats,
-        "Source type": e["source_type"] if e["source_type"] == c["source_type"] else f"{e['source_type']} / {c['source_type']}",
+        "Source type": e["source_type"]
+        if e["source_type"] == c["source_type"]
+        else f"{e['source_type']} / {c['source_type']}",
         "DOI": e["doi"],
         "Experimental locator": e["locator"],
         "Control locator": c["locator"],
     }
     if p.kind == "dichotomous":
-        row.update({
-            "Experimental events": e["events"], "Experimental total": e["total"],
-            "Control events": c["events"], "Control total": c["total"],
-        })
+        row.update(
+            {
+                "Experimental events": e["events"],
+                "Experimental total": e["total"],
+                "Control events": c["events"],
+                "Control total": c["total"],
+            }
+        )
     else:
-        row.update({
-            "Experimental mean": e["mean"], "Experimental SD": e["sd"], "Experimental N": e["n"],
-            "Control mean": c["mean"], "Control SD": c["sd"], "Control N": c["n"],
-        })
+        row.update(
+            {
+                "Experimental mean": e["mean"],
+                "Experimental SD": e["sd"],
+                "Experimental N": e["n"],
+                "Control mean": c["mean"],
+                "Control SD": c["sd"],
+                "Control N": c["n"],
+            }
+        )
     return row
 
 
@@ -143,7 +181,9 @@ def single_arm_message(study_ids: list[str]) -> str:
     )
 
 
-def render(store: Any, selection: Any, *, fmt: str = "revman", output: Path | None = None) -> Rendered:
+def render(
+    store: Any, selection: Any, *, fmt: str = "revman", output: Path | None = None
+) -> Rendered:
     """:raises CheckFailed: no selected study has two groups with comparable numbers."""
     data = extract(store, selection)
     pairs, single_arm, skipped = two_group_pairs(data)
@@ -159,5 +199,7 @@ def render(store: Any, selection: Any, *, fmt: str = "revman", output: Path | No
                 "`ekb export metafor` writes single-group proportions (xi, ni)."
             )
         detail = "; ".join(messages) if messages else "no two-group results"
-        raise CheckFailed(f"no two-group comparison with events/total or mean/SD/n in the selected studies ({detail}). Nothing written.")
+        raise CheckFailed(
+            f"no two-group comparison with events/total or mean/SD/n in the selected studies ({detail}). Nothing written."
+        )
     return Rendered({"": csv_bytes(COLUMNS, [_row(p) for p in pairs])}, messages=messages)

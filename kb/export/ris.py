@@ -36,7 +36,10 @@ def records(data: Any) -> list[dict[str, Any]]:
         src = str(row["source_iri"])
         st_iri = g.value(src, "sourceType")
         st_key = str(st_iri).rstrip("/").rsplit("/", 1)[-1] if st_iri is not None else ""
-        rec: dict[str, Any] = {"type_of_reference": RIS_TYPES.get(st_key, "GEN"), "id": shorten(src)}
+        rec: dict[str, Any] = {
+            "type_of_reference": RIS_TYPES.get(st_key, "GEN"),
+            "id": shorten(src),
+        }
         if row["title"]:
             rec["title"] = str(row["title"])
         if row["authors"]:
@@ -56,7 +59,12 @@ def records(data: Any) -> list[dict[str, Any]]:
             rec["urls"] = sorted(set(urls))
         if row["source_type"]:
             rec["type_of_work"] = str(row["source_type"])
-        rec["keywords"] = sorted({f"evidence-kb study: {row['study_id']}", f"source type: {row['source_type'] or 'unknown'}"})
+        rec["keywords"] = sorted(
+            {
+                f"evidence-kb study: {row['study_id']}",
+                f"source type: {row['source_type'] or 'unknown'}",
+            }
+        )
         notes = [f"source type: {row['source_type'] or 'unknown'}"]
         if row["lower_confidence"]:
             notes.append("lower-confidence source")

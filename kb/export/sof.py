@@ -20,7 +20,16 @@ from typing import Any
 from kb.export import Rendered
 from kb.export.tables import CAVEAT_SEPARATOR, LIST_SEPARATOR, ExportData, Row, extract
 
-COLUMNS = ["Outcome", "Participants (studies)", "Effect", "Certainty", "Reasons", "What this means", "Caveats", "Sources"]
+COLUMNS = [
+    "Outcome",
+    "Participants (studies)",
+    "Effect",
+    "Certainty",
+    "Reasons",
+    "What this means",
+    "Caveats",
+    "Sources",
+]
 
 
 @dataclass
@@ -51,7 +60,11 @@ def _effect(row: Row) -> str:
         sd = f", SD {row['sd']}" if row.get("sd") is not None else ""
         parts.append(f"mean {row['mean']}{sd}")
     if row.get("median") is not None:
-        iqr = f" (IQR {row['q1']} to {row['q3']})" if row.get("q1") is not None and row.get("q3") is not None else ""
+        iqr = (
+            f" (IQR {row['q1']} to {row['q3']})"
+            if row.get("q1") is not None and row.get("q3") is not None
+            else ""
+        )
         parts.append(f"median {row['median']}{iqr}")
     if row.get("percent_change") is not None:
         stat = row.get("summary_statistic")
@@ -74,7 +87,9 @@ class _Builder:
         self.arm_agent: dict[tuple[Any, Any], str] = {}
         for arm in data.arms.rows:
             if arm["agent"] or arm["agent_text"]:
-                self.arm_agent.setdefault((arm["study_id"], arm["arm"]), str(arm["agent"] or arm["agent_text"]))
+                self.arm_agent.setdefault(
+                    (arm["study_id"], arm["arm"]), str(arm["agent"] or arm["agent_text"])
+                )
         self.groups: dict[tuple[str, str], dict[str, Line]] = defaultdict(dict)
 
     def _line(self, study: Any, arm: Any, outcome: str, safety: bool = False) -> Line | None:
@@ -112,21 +127,39 @@ class _Builder:
         for row in self.d.outcomes.rows:
             if row["arm_role"] not in ("experimental", "single arm"):
                 continue
-            line = self._line(row["study_id"], row["arm"], str(row["outcome_concept"] or row["outcome_label"]))
+            line = self._line(
+                row["study_id"], row["arm"], str(row["outcome_concept"] or row["outcome_label"])
+            )
             if line is None:
                 continue
-            n = row["total"] if row["total"] is not None else row["n"] if row["n"] is not None else row["arm_n"]
+            n = (
+                row["total"]
+                if row["total"] is not None
+                else row["n"]
+                if row["n"] is not None
+                else row["arm_n"]
+            )
             self._add(line, row, _effect(row), n, str(row["result_iri"]))
         for row in self.d.comparisons.rows:
-            line = self._line(row["study_id"], row["experimental_arm"], str(row["outcome_concept"] or row["outcome_label"]))
+            line = self._line(
+                row["study_id"],
+                row["experimental_arm"],
+                str(row["outcome_concept"] or row["outcome_label"]),
+            )
             if line is None or row["estimate"] is None:
                 continue
             ci = ""
             if row["ci_lower"] is not None and row["ci_upper"] is not None:
-                level = row["ci_level"]
-                pct = (level * 100 if level is not None and level <= 1 else level) if level is not None else None
+                level: Any = row["ci_level"]
+                pct = (
+                    (level * 100 if level is not None and level <= 1 else level)
+                    if level is not None
+                    else None
+                )
                 ci = f" ({_fmt(pct).rstrip('0').rstrip('.') + '% ' if pct is not None else ''}CI {row['ci_lower']} to {row['ci_upper']})"
-            when = f" at week {row['timepoint_weeks']}" if row["timepoint_weeks"] is not None else ""
+            when = (
+                f" at week {row['timepoint_weeks']}" if row["timepoint_weeks"] is not None else ""
+            )
             effect = f"{row['measure_code'] or row['effect_measure']} {row['estimate']}{ci}, {row['experimental_label']} vs {row['comparator_label']}{when}"
             self._add(line, row, effect, None, str(row["comparison_iri"]))
             # participants of a comparison: both arms
@@ -152,12 +185,20 @@ class _Builder:
     def _safety(self, line: Line, row: Row, control: bool) -> None:
         if True:
             arm_n = self.g.value(str(self.g.value(str(row["safety_iri"]), "arm")), "n")
-            n = row["at_risk"] if row["at_risk"] is not None else (int(str(arm_n)) if arm_n is not None else None)
+            n = (
+                row["at_risk"]
+                if row["at_risk"] is not None
+                else (int(str(arm_n)) if arm_n is not None else None)
+            )
             if row["affected"] is not None:
-                of = f" of {row['at_risk']}" if row["at_risk"] is not None else (f" (arm of {n})" if n is not None else "")
+                of = (
+                    f" of {row['at_risk']}"
+                    if row["at_risk"] is not None
+                    else (f" (arm of {n})" if n is not None else "")
+                )
                 effect = f"{row['affected']} participants affected{of}: {row['reported']}"
             else:
-                effect = row["reported"]
+                effect = str(row["reported"])
             if control:
                 effect = f"comparator {row['arm_label'] or row['arm']}: {effect}"
             self._add(line, row, str(effect), n, str(row["safety_iri"]))
@@ -195,13 +236,18 @@ class _Builder:
         else:
             what, verb3, verb = line.outcome, "changes", "change"
         n = len(line.studies)
-        basis = f"{n} {'study' if n == 1 else 'studies'}" + (", no comparison group" if line.single_arm else "")
+        basis = f"{n} {'study' if n == 1 else 'studies'}" + (
+            ", no comparison group" if line.single_arm else ""
+        )
         sentence = {
             "high": f"{agent} {verb3} {what} in {condition}.",
             "moderate": f"{agent} probably {verb3} {what} in {condition}.",
             "low": f"{agent} may {verb} {what} in {condition}.",
             "very low": f"We are very uncertain whether {agent} {verb3} {what} in {condition}.",
-        }.get(certainty, f"Not rated: what was reported for {what} with {agent} in {condition} has not been graded.")
+        }.get(
+            certainty,
+            f"Not rated: what was reported for {what} with {agent} in {condition} has not been graded.",
+        )
         return f"{sentence[0].upper()}{sentence[1:]} ({basis})"
 
     def tables(self) -> list[tuple[str, str, list[dict[str, str]]]]:
@@ -214,16 +260,18 @@ class _Builder:
                 certainty, reasons = self.certainty(condition, agent, line)
                 participants = sum(line.participants.values())
                 n = len(line.studies)
-                rows.append({
-                    "Outcome": ("Safety: " if line.safety else "") + line.outcome,
-                    "Participants (studies)": f"{participants if participants else 'not stated'} ({n} {'study' if n == 1 else 'studies'})",
-                    "Effect": "; ".join(line.effects),
-                    "Certainty": certainty,
-                    "Reasons": ", ".join(reasons) if reasons else "",
-                    "What this means": self.plain(agent, condition, line, certainty),
-                    "Caveats": "; ".join(line.caveats),
-                    "Sources": ", ".join(sorted(line.sources)),
-                })
+                rows.append(
+                    {
+                        "Outcome": ("Safety: " if line.safety else "") + line.outcome,
+                        "Participants (studies)": f"{participants if participants else 'not stated'} ({n} {'study' if n == 1 else 'studies'})",
+                        "Effect": "; ".join(line.effects),
+                        "Certainty": certainty,
+                        "Reasons": ", ".join(reasons) if reasons else "",
+                        "What this means": self.plain(agent, condition, line, certainty),
+                        "Caveats": "; ".join(line.caveats),
+                        "Sources": ", ".join(sorted(line.sources)),
+                    }
+                )
             out.append((condition, agent, rows))
         return out
 
@@ -235,7 +283,12 @@ def _md_cell(text: str) -> str:
 def markdown(data: ExportData) -> str:
     b = _Builder(data)
     b.build()
-    out = ["# Summary of findings", "", f"Selection: {data.selection.description}; {len(data.characteristics.rows)} studies.", ""]
+    out = [
+        "# Summary of findings",
+        "",
+        f"Selection: {data.selection.description}; {len(data.characteristics.rows)} studies.",
+        "",
+    ]
     for condition, agent, rows in b.tables():
         out += [f"## {agent} for {condition}", ""]
         out.append("| " + " | ".join(COLUMNS) + " |")
@@ -243,7 +296,9 @@ def markdown(data: ExportData) -> str:
         for row in rows:
             out.append("| " + " | ".join(_md_cell(row[c]) for c in COLUMNS) + " |")
         out.append("")
-    out.append("Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's claims; \"not rated\" where no claim rates it.")
+    out.append(
+        'Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base\'s claims; "not rated" where no claim rates it.'
+    )
     return "\n".join(out) + "\n"
 
 
@@ -252,10 +307,15 @@ def html_page(data: ExportData) -> str:
     b.build()
     e = html.escape
     out = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
         "<title>Summary of findings</title>",
         "<style>table{border-collapse:collapse}th,td{border:1px solid #999;padding:4px;vertical-align:top}</style>",
-        "</head>", "<body>", "<h1>Summary of findings</h1>",
+        "</head>",
+        "<body>",
+        "<h1>Summary of findings</h1>",
         f"<p>Selection: {e(data.selection.description)}; {len(data.characteristics.rows)} studies.</p>",
     ]
     for condition, agent, rows in b.tables():
@@ -265,7 +325,9 @@ def html_page(data: ExportData) -> str:
         for row in rows:
             out.append("<tr>" + "".join(f"<td>{e(row[c])}</td>" for c in COLUMNS) + "</tr>")
         out.append("</table>")
-    out.append("<p>Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's claims; &quot;not rated&quot; where no claim rates it.</p>")
+    out.append(
+        "<p>Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's claims; &quot;not rated&quot; where no claim rates it.</p>"
+    )
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from kb.errors import CheckFailed, UsageError
-from kb.namespaces import AGENT, COND, EKB, OUTC, RES, shorten, study_iri
+from kb.namespaces import EKB, RES, shorten, study_iri
 
 #: A cell: text, a number, a truth value, or nothing (unknown stays absent).
 Cell = str | int | Decimal | float | bool | None
@@ -42,16 +42,32 @@ CAVEAT_SEPARATOR = "; "
 _INT_TYPES = {
     XSD + t
     for t in (
-        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-        "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong",
-        "unsignedShort", "unsignedByte",
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
     )
 }
 
 # Record kinds reached from a study, by the property that links them.
 _STUDY_LINKS = (
-    "hasPopulation", "hasArm", "hasOutcome", "hasResult", "hasComparison",
-    "hasSafetyFinding", "hasClaim", "reportedIn",
+    "hasPopulation",
+    "hasArm",
+    "hasOutcome",
+    "hasResult",
+    "hasComparison",
+    "hasSafetyFinding",
+    "hasClaim",
+    "reportedIn",
 )
 
 
@@ -113,8 +129,7 @@ def select_studies(
     from kb.cli.common import did_you_mean  # a pure helper, no click state
 
     rows = store.select(
-        f"PREFIX ekb: <{EKB}>\n"
-        "SELECT ?study ?id WHERE { ?study a ekb:Study ; ekb:studyId ?id }"
+        f"PREFIX ekb: <{EKB}>\nSELECT ?study ?id WHERE {{ ?study a ekb:Study ; ekb:studyId ?id }}"
     ).rows
     by_id = {str(r["id"]): str(r["study"]) for r in rows if "id" in r}
     selected = set(by_id.values())
@@ -124,16 +139,18 @@ def select_studies(
         wanted = set()
         for sid in study_ids:
             if sid not in by_id:
-                raise UsageError(f"no study with id {sid!r} in this knowledge base.{did_you_mean(sid, by_id)}")
+                raise UsageError(
+                    f"no study with id {sid!r} in this knowledge base.{did_you_mean(sid, by_id)}"
+                )
             wanted.add(by_id[sid])
         selected &= wanted
         said.append("studies " + ", ".join(sorted(set(study_ids))))
 
     outcome_concepts: frozenset[str] | None = None
     filters = (
-        (condition, str(COND), "ekb:hasPopulation/ekb:condition", "condition"),
-        (intervention, str(AGENT), "ekb:hasArm/ekb:receives/ekb:agent", "intervention"),
-        (outcome, str(OUTC), "ekb:hasOutcome/ekb:outcomeConcept", "outcome"),
+        (condition, "condition", "ekb:hasPopulation/ekb:condition", "condition"),
+        (intervention, "intervention", "ekb:hasArm/ekb:receives/ekb:agent", "intervention"),
+        (outcome, "outcome", "ekb:hasOutcome/ekb:outcomeConcept", "outcome"),
     )
     for text, scheme, path, what in filters:
         if text is None:
@@ -230,7 +247,9 @@ SELECT ?c ?label ?notation ?rank ?lower WHERE {{
   OPTIONAL {{ ?c ekb:lowerConfidence ?lower }}
 }}"""
     ).rows
-    for row in sorted(concept_rows, key=lambda r: tuple(str(r.get(k, "")) for k in ("c", "label", "notation"))):
+    for row in sorted(
+        concept_rows, key=lambda r: tuple(str(r.get(k, "")) for k in ("c", "label", "notation"))
+    ):
         info = graph.concepts.setdefault(str(row["c"]), {})
         for key in ("label", "notation", "rank", "lower"):
             if key in row and key not in info:
@@ -285,65 +304,261 @@ class ExportData:
     def tables(self) -> list[Table]:
         """The tables in the order every tabular export writes them."""
         return [
-            self.characteristics, self.arms, self.outcomes, self.comparisons,
-            self.safety, self.claims, self.sources,
+            self.characteristics,
+            self.arms,
+            self.outcomes,
+            self.comparisons,
+            self.safety,
+            self.claims,
+            self.sources,
         ]
 
 
 CHARACTERISTICS_COLUMNS = [
-    "study_id", "title", "year", "design", "design_text", "blinding", "phase",
-    "registration_ids", "countries", "status", "start_date", "completion_date",
-    "follow_up_weeks", "follow_up_text", "conditions", "condition_text", "eligibility",
-    "screened", "enrolled", "analysed", "analysed_text", "age", "sex", "number_of_arms",
-    "interventions", "funding", "conflicts_of_interest", "possibly_related_to",
-    "single_arm", "open_label", "sources", "source_types", "lower_confidence",
-    "caveats", "source_title", "source_type", "doi", "url", "locator", "study_iri",
+    "study_id",
+    "title",
+    "year",
+    "design",
+    "design_text",
+    "blinding",
+    "phase",
+    "registration_ids",
+    "countries",
+    "status",
+    "start_date",
+    "completion_date",
+    "follow_up_weeks",
+    "follow_up_text",
+    "conditions",
+    "condition_text",
+    "eligibility",
+    "screened",
+    "enrolled",
+    "analysed",
+    "analysed_text",
+    "age",
+    "sex",
+    "number_of_arms",
+    "interventions",
+    "funding",
+    "conflicts_of_interest",
+    "possibly_related_to",
+    "single_arm",
+    "open_label",
+    "sources",
+    "source_types",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "study_iri",
 ]
 ARMS_COLUMNS = [
-    "study_id", "arm", "arm_label", "arm_role", "n", "agent", "agent_text", "dose_value",
-    "dose_unit", "dose_text", "route", "frequency", "dosing_interval_days",
-    "cycle_length_days", "days_on_per_cycle", "days_off_per_cycle", "number_of_cycles",
-    "duration_weeks", "schedule", "background_therapy", "held_constant", "design",
-    "single_arm", "open_label", "lower_confidence", "caveats", "source_title",
-    "source_type", "doi", "url", "locator", "printed_text", "arm_iri",
+    "study_id",
+    "arm",
+    "arm_label",
+    "arm_role",
+    "n",
+    "agent",
+    "agent_text",
+    "dose_value",
+    "dose_unit",
+    "dose_text",
+    "route",
+    "frequency",
+    "dosing_interval_days",
+    "cycle_length_days",
+    "days_on_per_cycle",
+    "days_off_per_cycle",
+    "number_of_cycles",
+    "duration_weeks",
+    "schedule",
+    "background_therapy",
+    "held_constant",
+    "design",
+    "single_arm",
+    "open_label",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "printed_text",
+    "arm_iri",
 ]
 OUTCOMES_COLUMNS = [
-    "study_id", "arm", "arm_label", "arm_role", "arm_n", "outcome", "outcome_label",
-    "outcome_concept", "outcome_role", "definition", "timepoint_weeks", "timepoint_text",
-    "subgroup", "analysis_population", "events", "total", "percent", "mean", "sd", "se", "n",
-    "median", "q1", "q3", "range_low", "range_high", "is_change_from_baseline",
-    "percent_change", "baseline_value", "follow_up_value", "summary_statistic", "unit",
-    "direction", "p_value", "p_value_comparator", "reported_significant", "design",
-    "single_arm", "open_label", "model_based", "quality_flag", "exclude_from_meta_analysis",
-    "lower_confidence", "caveats", "source_title", "source_type", "doi", "url", "locator",
-    "printed_text", "note", "result_iri",
+    "study_id",
+    "arm",
+    "arm_label",
+    "arm_role",
+    "arm_n",
+    "outcome",
+    "outcome_label",
+    "outcome_concept",
+    "outcome_role",
+    "definition",
+    "timepoint_weeks",
+    "timepoint_text",
+    "subgroup",
+    "analysis_population",
+    "events",
+    "total",
+    "percent",
+    "mean",
+    "sd",
+    "se",
+    "n",
+    "median",
+    "q1",
+    "q3",
+    "range_low",
+    "range_high",
+    "is_change_from_baseline",
+    "percent_change",
+    "baseline_value",
+    "follow_up_value",
+    "summary_statistic",
+    "unit",
+    "direction",
+    "p_value",
+    "p_value_comparator",
+    "reported_significant",
+    "design",
+    "single_arm",
+    "open_label",
+    "model_based",
+    "quality_flag",
+    "exclude_from_meta_analysis",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "printed_text",
+    "note",
+    "result_iri",
 ]
 COMPARISONS_COLUMNS = [
-    "study_id", "comparison", "experimental_arm", "experimental_label", "comparator_arm",
-    "comparator_label", "outcome", "outcome_label", "outcome_concept", "timepoint_weeks",
-    "subgroup", "analysis_population", "effect_measure", "measure_code", "estimate",
-    "ci_lower", "ci_upper", "ci_level", "p_value", "p_value_comparator", "method", "adjusted",
-    "design", "single_arm", "open_label", "model_based", "quality_flag",
-    "exclude_from_meta_analysis", "lower_confidence", "caveats", "source_title",
-    "source_type", "doi", "url", "locator", "printed_text", "comparison_iri",
+    "study_id",
+    "comparison",
+    "experimental_arm",
+    "experimental_label",
+    "comparator_arm",
+    "comparator_label",
+    "outcome",
+    "outcome_label",
+    "outcome_concept",
+    "timepoint_weeks",
+    "subgroup",
+    "analysis_population",
+    "effect_measure",
+    "measure_code",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "p_value",
+    "p_value_comparator",
+    "method",
+    "adjusted",
+    "design",
+    "single_arm",
+    "open_label",
+    "model_based",
+    "quality_flag",
+    "exclude_from_meta_analysis",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "printed_text",
+    "comparison_iri",
 ]
 SAFETY_COLUMNS = [
-    "study_id", "finding", "arm", "arm_label", "arm_role", "event_term", "organ_system",
-    "event_vocabulary", "serious", "affected", "at_risk", "event_count", "percent",
-    "reported", "timepoint_text", "assessment_type", "design", "single_arm", "open_label",
-    "model_based", "quality_flag", "lower_confidence", "caveats", "source_title",
-    "source_type", "doi", "url", "locator", "printed_text", "note", "safety_iri",
+    "study_id",
+    "finding",
+    "arm",
+    "arm_label",
+    "arm_role",
+    "event_term",
+    "organ_system",
+    "event_vocabulary",
+    "serious",
+    "affected",
+    "at_risk",
+    "event_count",
+    "percent",
+    "reported",
+    "timepoint_text",
+    "assessment_type",
+    "design",
+    "single_arm",
+    "open_label",
+    "model_based",
+    "quality_flag",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "printed_text",
+    "note",
+    "safety_iri",
 ]
 CLAIMS_COLUMNS = [
-    "study_id", "claim", "statement", "claim_type", "interventions", "conditions",
-    "outcomes", "direction", "certainty", "certainty_rank", "certainty_reasons",
-    "supported_by", "design", "single_arm", "open_label", "lower_confidence", "caveats",
-    "source_title", "source_type", "doi", "url", "locator", "printed_text", "note",
+    "study_id",
+    "claim",
+    "statement",
+    "claim_type",
+    "interventions",
+    "conditions",
+    "outcomes",
+    "direction",
+    "certainty",
+    "certainty_rank",
+    "certainty_reasons",
+    "supported_by",
+    "design",
+    "single_arm",
+    "open_label",
+    "lower_confidence",
+    "caveats",
+    "source_title",
+    "source_type",
+    "doi",
+    "url",
+    "locator",
+    "printed_text",
+    "note",
     "claim_iri",
 ]
 SOURCES_COLUMNS = [
-    "study_id", "source", "title", "source_type", "lower_confidence", "authors", "year",
-    "journal", "doi", "pmid", "url", "version_date", "note", "source_iri",
+    "study_id",
+    "source",
+    "title",
+    "source_type",
+    "lower_confidence",
+    "authors",
+    "year",
+    "journal",
+    "doi",
+    "pmid",
+    "url",
+    "version_date",
+    "note",
+    "source_iri",
 ]
 
 
@@ -373,7 +588,11 @@ class _Builder:
         return str(src) if src is not None else None
 
     def source_type(self, source: str | None) -> str | None:
-        return str(self.g.value(source, "sourceType")) if source and self.g.value(source, "sourceType") else None
+        return (
+            str(self.g.value(source, "sourceType"))
+            if source and self.g.value(source, "sourceType")
+            else None
+        )
 
     def lower_confidence(self, source: str | None) -> bool:
         st = self.source_type(source)
@@ -405,7 +624,9 @@ class _Builder:
         )
         blinding = self.g.value(study, "blinding")
         open_label = blinding is not None and str(blinding).endswith("/open-label")
-        text = " ".join(str(v) for v in self.g.values(study, "designText") + self.g.values(study, "title"))
+        text = " ".join(
+            str(v) for v in self.g.values(study, "designText") + self.g.values(study, "title")
+        )
         return {
             "design": self.g.label(design),
             "single_arm": single_arm,
@@ -471,7 +692,9 @@ class _Builder:
             agents = []
             for arm in arms:
                 for iv in g.values(arm, "receives"):
-                    agents.append(g.label(g.value(str(iv), "agent")) or py(g.value(str(iv), "agentText")))
+                    agents.append(
+                        g.label(g.value(str(iv), "agent")) or py(g.value(str(iv), "agentText"))
+                    )
             sources = [str(s) for s in g.values(study, "reportedIn")]
             caveats, flags = self.caveats(study, study)
             row: Row = {
@@ -489,7 +712,9 @@ class _Builder:
                 "completion_date": py(g.value(study, "completionDate")),
                 "follow_up_weeks": py(g.value(study, "followUpWeeks")),
                 "follow_up_text": py(g.value(study, "followUpText")),
-                "conditions": _join(g.label(c) for c in g.values(pop, "condition")) if pop else None,
+                "conditions": _join(g.label(c) for c in g.values(pop, "condition"))
+                if pop
+                else None,
                 "condition_text": py(g.value(pop, "conditionText")) if pop else None,
                 "eligibility": py(g.value(pop, "eligibility")) if pop else None,
                 "screened": py(g.value(pop, "screened")) if pop else None,
@@ -502,18 +727,23 @@ class _Builder:
                 "interventions": _join(agents),
                 "funding": py(g.value(study, "funding")),
                 "conflicts_of_interest": py(g.value(study, "conflictsOfInterest")),
-                "possibly_related_to": _join(local_key(str(s), "study") for s in g.values(study, "possiblyRelatedTo")),
+                "possibly_related_to": _join(
+                    local_key(str(s), "study") for s in g.values(study, "possiblyRelatedTo")
+                ),
                 "single_arm": flags["single_arm"],
                 "open_label": flags["open_label"],
                 "sources": _join(local_key(s, "source") for s in sources),
                 "source_types": _join(g.label(self.source_type(s)) for s in sources),
-                "lower_confidence": any(self.lower_confidence(s) for s in sources) or flags["lower_confidence"],
+                "lower_confidence": any(self.lower_confidence(s) for s in sources)
+                or flags["lower_confidence"],
                 "caveats": caveats,
                 "study_iri": study,
             }
             prov = self.provenance(study)
             prov["locator"] = py(g.value(pop, "locator")) if pop else prov["locator"]
-            row.update({k: prov[k] for k in ("source_title", "source_type", "doi", "url", "locator")})
+            row.update(
+                {k: prov[k] for k in ("source_title", "source_type", "doi", "url", "locator")}
+            )
             rows.append(row)
         rows.sort(key=lambda r: str(r["study_id"]))
         return Table("characteristics", CHARACTERISTICS_COLUMNS, rows)
@@ -525,7 +755,7 @@ class _Builder:
             sid = py(g.value(study, "studyId"))
             for arm_t in g.values(study, "hasArm"):
                 arm = str(arm_t)
-                ivs = [str(i) for i in g.values(arm, "receives")] or [None]
+                ivs: list[str | None] = [str(i) for i in g.values(arm, "receives")] or [None]
                 for iv in ivs:
                     caveats, flags = self.caveats(arm, study)
 
@@ -552,12 +782,19 @@ class _Builder:
                         "number_of_cycles": ivv("numberOfCycles"),
                         "duration_weeks": ivv("durationWeeks"),
                         "schedule": ivv("scheduleText"),
-                        "background_therapy": _join(py(v) for v in g.values(arm, "backgroundTherapy")),
+                        "background_therapy": _join(
+                            py(v) for v in g.values(arm, "backgroundTherapy")
+                        ),
                         "held_constant": _join(py(v) for v in g.values(arm, "heldConstant")),
                         "caveats": caveats,
                         "arm_iri": arm,
                     }
-                    row.update({k: flags[k] for k in ("design", "single_arm", "open_label", "lower_confidence")})
+                    row.update(
+                        {
+                            k: flags[k]
+                            for k in ("design", "single_arm", "open_label", "lower_confidence")
+                        }
+                    )
                     row.update(self.provenance(arm))
                     rows.append(row)
         rows.sort(key=lambda r: (str(r["study_id"]), str(r["arm"]), str(r["agent"] or "")))
@@ -580,11 +817,20 @@ class _Builder:
                 numbers = {
                     k: py(g.value(res, p))
                     for k, p in (
-                        ("events", "events"), ("total", "total"), ("percent", "percent"),
-                        ("mean", "mean"), ("sd", "sd"), ("se", "se"), ("n", "n"),
-                        ("median", "median"), ("q1", "q1"), ("q3", "q3"),
-                        ("range_low", "rangeLow"), ("range_high", "rangeHigh"),
-                        ("percent_change", "percentChange"), ("baseline_value", "baselineValue"),
+                        ("events", "events"),
+                        ("total", "total"),
+                        ("percent", "percent"),
+                        ("mean", "mean"),
+                        ("sd", "sd"),
+                        ("se", "se"),
+                        ("n", "n"),
+                        ("median", "median"),
+                        ("q1", "q1"),
+                        ("q3", "q3"),
+                        ("range_low", "rangeLow"),
+                        ("range_high", "rangeHigh"),
+                        ("percent_change", "percentChange"),
+                        ("baseline_value", "baselineValue"),
                         ("follow_up_value", "followUpValue"),
                     )
                 }
@@ -603,7 +849,9 @@ class _Builder:
                     "arm_n": py(g.value(arm, "n")) if arm else None,
                     "outcome": local_key(outcome, "outcome") if outcome else None,
                     "outcome_label": py(g.value(outcome, RDFS_LABEL)) if outcome else None,
-                    "outcome_concept": g.label(g.value(outcome, "outcomeConcept")) if outcome else None,
+                    "outcome_concept": g.label(g.value(outcome, "outcomeConcept"))
+                    if outcome
+                    else None,
                     "outcome_role": g.label(g.value(outcome, "outcomeRole")) if outcome else None,
                     "definition": py(g.value(outcome, "definition")) if outcome else None,
                     "timepoint_weeks": py(tp),
@@ -613,7 +861,8 @@ class _Builder:
                     **numbers,
                     "is_change_from_baseline": py(g.value(res, "isChangeFromBaseline")),
                     "summary_statistic": g.label(g.value(res, "summaryStatistic")),
-                    "unit": py(g.value(res, "unit")) or (py(g.value(outcome, "unit")) if outcome else None),
+                    "unit": py(g.value(res, "unit"))
+                    or (py(g.value(outcome, "unit")) if outcome else None),
                     "direction": g.label(g.value(res, "direction")),
                     "p_value": py(g.value(res, "pValue")),
                     "p_value_comparator": py(g.value(res, "pValueComparator")),
@@ -627,8 +876,12 @@ class _Builder:
                 rows.append(row)
         rows.sort(
             key=lambda r: (
-                str(r["study_id"]), str(r["outcome"] or ""), _num_key(r["timepoint_weeks"]),
-                str(r["subgroup"] or ""), str(r["arm"] or ""), str(r["result_iri"]),
+                str(r["study_id"]),
+                str(r["outcome"] or ""),
+                _num_key(r["timepoint_weeks"]),
+                str(r["subgroup"] or ""),
+                str(r["arm"] or ""),
+                str(r["result_iri"]),
             )
         )
         return Table("outcomes", OUTCOMES_COLUMNS, rows)
@@ -657,12 +910,19 @@ class _Builder:
                     "comparator_label": py(g.value(str(com), RDFS_LABEL)) if com else None,
                     "outcome": local_key(outcome, "outcome") if outcome else None,
                     "outcome_label": py(g.value(outcome, RDFS_LABEL)) if outcome else None,
-                    "outcome_concept": g.label(g.value(outcome, "outcomeConcept")) if outcome else None,
-                    "timepoint_weeks": py(g.value(cmp_, "timepointWeeks") or (g.value(outcome, "timepointWeeks") if outcome else None)),
+                    "outcome_concept": g.label(g.value(outcome, "outcomeConcept"))
+                    if outcome
+                    else None,
+                    "timepoint_weeks": py(
+                        g.value(cmp_, "timepointWeeks")
+                        or (g.value(outcome, "timepointWeeks") if outcome else None)
+                    ),
                     "subgroup": py(g.value(cmp_, "subgroup")),
                     "analysis_population": py(g.value(cmp_, "analysisPopulation")),
                     "effect_measure": g.label(measure),
-                    "measure_code": py(self.g.concepts.get(str(measure), {}).get("notation")) if measure else None,
+                    "measure_code": py(self.g.concepts.get(str(measure), {}).get("notation"))
+                    if measure
+                    else None,
                     "estimate": py(g.value(cmp_, "estimate")),
                     "ci_lower": py(g.value(cmp_, "ciLower")),
                     "ci_upper": py(g.value(cmp_, "ciUpper")),
@@ -677,7 +937,14 @@ class _Builder:
                 row.update(flags)
                 row.update(self.provenance(cmp_))
                 rows.append(row)
-        rows.sort(key=lambda r: (str(r["study_id"]), str(r["outcome"] or ""), _num_key(r["timepoint_weeks"]), str(r["comparison"])))
+        rows.sort(
+            key=lambda r: (
+                str(r["study_id"]),
+                str(r["outcome"] or ""),
+                _num_key(r["timepoint_weeks"]),
+                str(r["comparison"]),
+            )
+        )
         return Table("comparisons", COMPARISONS_COLUMNS, rows)
 
     def safety(self) -> Table:
@@ -718,10 +985,29 @@ class _Builder:
                     "note": _join(py(v) for v in g.values(sf, "note")),
                     "safety_iri": sf,
                 }
-                row.update({k: flags[k] for k in ("design", "single_arm", "open_label", "model_based", "quality_flag", "lower_confidence")})
+                row.update(
+                    {
+                        k: flags[k]
+                        for k in (
+                            "design",
+                            "single_arm",
+                            "open_label",
+                            "model_based",
+                            "quality_flag",
+                            "lower_confidence",
+                        )
+                    }
+                )
                 row.update(self.provenance(sf))
                 rows.append(row)
-        rows.sort(key=lambda r: (str(r["study_id"]), str(r["event_term"] or ""), str(r["arm"] or ""), str(r["finding"])))
+        rows.sort(
+            key=lambda r: (
+                str(r["study_id"]),
+                str(r["event_term"] or ""),
+                str(r["arm"] or ""),
+                str(r["finding"]),
+            )
+        )
         return Table("safety", SAFETY_COLUMNS, rows)
 
     def claims(self) -> Table:
@@ -735,7 +1021,9 @@ class _Builder:
                 if self.sel.outcome_concepts is not None:
                     supported = [str(s) for s in g.values(cl, "supportedBy")]
                     touches = set(about_outcomes) & self.sel.outcome_concepts or any(
-                        self.outcome_kept(str(g.value(s, "outcome"))) for s in supported if g.value(s, "outcome")
+                        self.outcome_kept(str(g.value(s, "outcome")))
+                        for s in supported
+                        if g.value(s, "outcome")
                     )
                     if not touches:
                         continue
@@ -751,14 +1039,21 @@ class _Builder:
                     "outcomes": _join(g.label(c) for c in about_outcomes),
                     "direction": g.label(g.value(cl, "direction")),
                     "certainty": g.label(certainty),
-                    "certainty_rank": py(self.g.concepts.get(str(certainty), {}).get("rank")) if certainty else None,
+                    "certainty_rank": py(self.g.concepts.get(str(certainty), {}).get("rank"))
+                    if certainty
+                    else None,
                     "certainty_reasons": _join(g.label(c) for c in g.values(cl, "certaintyReason")),
                     "supported_by": _join(shorten(str(s)) for s in g.values(cl, "supportedBy")),
                     "caveats": caveats,
                     "note": _join(py(v) for v in g.values(cl, "note")),
                     "claim_iri": cl,
                 }
-                row.update({k: flags[k] for k in ("design", "single_arm", "open_label", "lower_confidence")})
+                row.update(
+                    {
+                        k: flags[k]
+                        for k in ("design", "single_arm", "open_label", "lower_confidence")
+                    }
+                )
                 row.update(self.provenance(cl))
                 rows.append(row)
         rows.sort(key=lambda r: (str(r["study_id"]), str(r["claim"])))
@@ -771,7 +1066,9 @@ class _Builder:
         for study in self.sel.studies:
             sid = py(g.value(study, "studyId"))
             candidates = {str(s) for s in g.values(study, "reportedIn")}
-            candidates |= {s for s, st in g.study_of.items() if st == study and f"{EKB}Source" in g.types(s)}
+            candidates |= {
+                s for s, st in g.study_of.items() if st == study and f"{EKB}Source" in g.types(s)
+            }
             for src in sorted(candidates):
                 if src in seen:
                     continue

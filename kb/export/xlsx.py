@@ -28,7 +28,10 @@ MAX_WIDTH = 60
 def _fixed_zip(data: bytes) -> bytes:
     """Rewrite a zip with every entry dated :data:`FIXED_DATE`, in the same order."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
@@ -91,6 +94,8 @@ def workbook_bytes(tables: list[Any]) -> bytes:
     return _fixed_zip(buf.getvalue())
 
 
-def render(store: Any, selection: Any, *, fmt: str = "xlsx", output: Path | None = None) -> Rendered:
+def render(
+    store: Any, selection: Any, *, fmt: str = "xlsx", output: Path | None = None
+) -> Rendered:
     data = extract(store, selection)
     return Rendered({"": workbook_bytes(data.tables())})
