@@ -17,6 +17,7 @@ from kb import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("kb.cli.export", "export_command", "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig."),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
+    "import": ("kb.cli.importer", "import_group", "Import registry records: ekb import ctgov FILE|DIR..."),
     "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
     "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
     "push": ("kb.cli.push", "push_command", "Upload the knowledge base to a triple store (Graph Store Protocol)."),

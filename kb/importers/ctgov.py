@@ -51,7 +51,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.errors import CheckFailed, CouldNotRun, KbError, UsageError
+from kb.errors import CouldNotRun, KbError, UsageError
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -983,7 +983,7 @@ class _Mapper:
     def resolve_groups(
         self, groups: Any, path: str, *, total_is_population: bool = False
     ) -> dict[str, tuple[URIRef | None, str]]:
-        """Group id -> (arm or None for the whole population, match note), for one module or measure."""
+        """Group id -> (arm, or None for the whole population; match note), in one module."""
         resolved: dict[str, tuple[URIRef | None, str]] = {}
         for i, group in enumerate(groups or []):
             if not isinstance(group, dict) or not group.get("id"):
@@ -1223,7 +1223,7 @@ class _Mapper:
     # -- outcome measures -------------------------------------------------------------------
 
     def map_outcome_measures(self) -> dict[str, URIRef]:
-        """Posted measures; returns normalised title -> Outcome, for matching registered outcomes."""
+        """Posted measures; returns normalised title -> Outcome, to match registered outcomes."""
         from rdflib.namespace import RDFS
 
         from kb.namespaces import EKB
@@ -1483,8 +1483,8 @@ class _Mapper:
             b,
             a,
             (
-                "the record does not say which group is the comparator; taken as the first group id, "
-                "the experimental as the second"
+                "the record does not say which group is the comparator; taken as the first "
+                "group id, the experimental as the second"
             ),
         )
 
@@ -1775,7 +1775,8 @@ class _Mapper:
                 if prefix == "other" and threshold:
                     self.note(
                         node,
-                        f"Other adverse events are reported above a frequency threshold of {threshold}%.",
+                        "Other adverse events are reported above a frequency threshold of "
+                        f"{threshold}%.",
                     )
                 self.add(self.study, EKB.hasSafetyFinding, node)
                 self.counts["safety"] += 1
@@ -1855,9 +1856,11 @@ class StudyOutcome:
     nct_id: str
     origin: str
     path: Path
-    status: str  # "written", "unchanged", "would write", "invalid", "exists"
+    #: "written", "updated", "unchanged", "would write", "would update", "invalid", "exists"
+    status: str
     counts: dict[str, int]
     messages: list[str] = field(default_factory=list)
+    warnings: int = 0
 
 
 @dataclass
@@ -1876,18 +1879,38 @@ class ImportReport:
         return 0
 
 
-def _validate(graph: Graph, kb_dir: Path) -> list[str]:
-    """Violations of the SHACL shapes (empty when the graph conforms; warnings allowed)."""
-    from kb import validation
+def _violations(validator: Any, text: str, study_id: str, display: str) -> tuple[list[str], int]:
+    """Violations (as report lines) and the number of warnings for a study file's text.
 
-    return validation.violation_messages(graph, kb_dir=kb_dir)
+    The text is validated as the file it will become (same name, same bytes), so
+    file-level checks (one study per file, named after it) apply too.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ekb-import-") as tmp:
+        candidate = Path(tmp) / f"{study_id}.ttl"
+        candidate.write_text(text, encoding="utf-8")
+        report = validator.validate_file(candidate, display)
+    lines = [
+        "  ".join(part for part in finding.row() if part)
+        for finding in report.findings
+        if finding.severity == "Violation"
+    ]
+    return lines, report.count("Warning")
 
 
-def serialise(graph: Graph) -> str:
+def serialise(graph: Graph, study: ImportedStudy | None = None) -> str:
     """The study file's text: canonical Turtle, the same bytes for the same graph."""
     from kb.turtle_format import canonical_turtle
 
-    return canonical_turtle(graph)
+    header = None
+    if study is not None:
+        header = (
+            f"{study.nct_id}, imported from its ClinicalTrials.gov API v2 record by "
+            "`ekb import ctgov`.\nEvery value names its JSON path (ekb:locator); re-import the "
+            "record rather than editing this file."
+        )
+    return canonical_turtle(graph, header=header)
 
 
 def import_ctgov(
@@ -1934,6 +1957,7 @@ def import_ctgov(
     if on_total:
         on_total(len(refs))
     concepts = ConceptIndex.from_kb(kb_dir)
+    validator = None
     studies_dir = Path(kb_dir) / "studies"
     for ref in refs:
         if progress:
@@ -1950,32 +1974,48 @@ def import_ctgov(
             imported.study_id, imported.nct_id, ref.origin, target, "", imported.counts
         )
         report.studies.append(outcome)
-        violations = _validate(imported.graph, Path(kb_dir)) if validate else []
-        if violations:
-            outcome.status = "invalid"
-            outcome.messages = violations
-            continue
-        text = serialise(imported.graph)
-        existing = target.read_text(encoding="utf-8") if target.is_file() else None
+        text = serialise(imported.graph, imported)
+        if validate:
+            if validator is None:
+                from kb import paths as kb_paths
+                from kb.validation import StudyValidator
+
+                validator = StudyValidator(kb_paths.kb_vocab_files(Path(kb_dir)))
+            violations, outcome.warnings = _violations(
+                validator, text, imported.study_id, f"studies/{target.name}"
+            )
+            if violations:
+                outcome.status = "invalid"
+                outcome.messages = violations
+                continue
+        try:
+            existing = target.read_text(encoding="utf-8") if target.is_file() else None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CouldNotRun(f"{target}: cannot read the existing study file: {exc}") from exc
         if existing == text:
             outcome.status = "unchanged"
-        elif existing is not None and not force:
+            continue
+        if existing is not None and not force and not _is_imported(existing, imported.nct_id):
+            # A file this importer did not write (hand-curated, or another study with the
+            # same id) is never replaced silently.
             outcome.status = "exists"
-            outcome.messages = [f"{target} exists with other content; use --force to replace it"]
-        elif dry_run:
-            outcome.status = "would write"
+            outcome.messages = [
+                f"{target} exists and was not written by `ekb import ctgov`; "
+                "use --force to replace it"
+            ]
+            continue
+        verb = "update" if existing is not None else "write"
+        if dry_run:
+            outcome.status = f"would {verb}"
         else:
             atomic_write_text(target, text)
-            outcome.status = "written"
+            outcome.status = "updated" if existing is not None else "written"
     return report
 
 
-def check_report(report: ImportReport) -> None:
-    """Raise for a report whose exit code is not 0 (used by callers that want exceptions)."""
-    if report.failures:
-        raise CouldNotRun(f"{len(report.failures)} file(s) could not be imported")
-    if report.exit_code == 1:
-        raise CheckFailed("some studies were not written")
+def _is_imported(text: str, nct_id: str) -> bool:
+    """True when a study file's header says this importer wrote it for ``nct_id``."""
+    return text.startswith(f"# {nct_id}, imported from its ClinicalTrials.gov API v2 record")
 
 
 def iter_counts(counts: dict[str, int]) -> Iterator[str]:
