@@ -5,11 +5,15 @@ timepoint and subgroup), :func:`from_rows` builds one comparison per study:
 
 1. Rows flagged ``exclude`` or carrying a ``quality_flag`` are set aside; a study left
    with nothing is listed as excluded with that reason.
-2. A study may report the outcome several times (timepoints, subgroups, populations,
-   related outcome definitions). Exactly one analysis per study enters, so that no
-   participant is counted twice: the analysis without a subgroup, then the one with the
-   most participants with data, then the latest timepoint. ``timepoint=`` picks a
-   timepoint instead. The others are listed as excluded, "other timepoint/subgroup".
+2. A study may report the outcome several times (timepoints, populations, related
+   outcome definitions, subgroups). Exactly one analysis per study enters, so that no
+   participant is counted twice: a whole-population analysis (no subgroup) with usable
+   data, the one with the most participants, then the latest timepoint; ``timepoint=``
+   picks a timepoint instead. A study that reports the outcome only by subgroup enters
+   with its single subgroup (noted), but never with one subgroup out of several: it is
+   excluded, unless ``combine_subgroups`` adds its subgroups up (for subgroups that split
+   the population, such as newly diagnosed + relapsed). The analyses not used are listed
+   as excluded, "other timepoint/subgroup".
 3. Two-group measures (RR, OR, RD, MD, SMD) compare the experimental arm with the
    comparator arm (placebo, active comparator or standard of care). Several arms of one
    role are combined as the Cochrane Handbook (6.5.2.10) recommends: events and totals
@@ -244,10 +248,17 @@ def _combine_continuous(arms: Sequence[_Arm]) -> tuple[float, float, float] | No
 
 
 def _arm_names(arms: Sequence[_Arm]) -> str:
-    return " + ".join(a.label for a in arms)
+    return " + ".join(dict.fromkeys(a.label for a in arms))
 
 
-def _pair(measure: str, analysis: _Analysis) -> tuple[dict[str, float | None], str, float, list[str]] | str:
+def _distinct_arms(arms: Sequence[_Arm]) -> int:
+    # Arms merged from subgroups share the arm id before '#': one arm, several subgroups.
+    return len({a.arm.split("#", 1)[0] for a in arms})
+
+
+def _pair(
+    measure: str, analysis: _Analysis
+) -> tuple[dict[str, float | None], str, float, list[str]] | str:
     """The metafor values for one analysis, or the reason it cannot give them."""
     kind = measure_kind(measure)
     notes: list[str] = []
@@ -255,7 +266,8 @@ def _pair(measure: str, analysis: _Analysis) -> tuple[dict[str, float | None], s
         singles = [a for a in analysis.arms if a.role in SINGLE_ARM_ROLES]
         if not singles:
             return (
-                "controlled study: it enters two-group analyses (RR, OR, RD), not a pooled proportion"
+                "controlled study: it enters two-group analyses (RR, OR, RD), "
+                "not a pooled proportion"
                 if any(a.role in COMPARATOR_ROLES for a in analysis.arms)
                 else "no single-arm group with a role this analysis can use"
             )
@@ -272,9 +284,9 @@ def _pair(measure: str, analysis: _Analysis) -> tuple[dict[str, float | None], s
         return "no comparator arm (placebo, active comparator or standard of care)"
     if not exp:
         return "no experimental arm"
-    if len(exp) > 1:
+    if _distinct_arms(exp) > 1:
         notes.append(f"{len(exp)} experimental arms combined ({_arm_names(exp)})")
-    if len(comp) > 1:
+    if _distinct_arms(comp) > 1:
         notes.append(f"{len(comp)} comparator arms combined ({_arm_names(comp)})")
     comparison = f"{_arm_names(exp)} vs {_arm_names(comp)}"
     if kind == "binary":
@@ -291,6 +303,89 @@ def _pair(measure: str, analysis: _Analysis) -> tuple[dict[str, float | None], s
     return values, comparison, e2[2] + c2[2], notes
 
 
+def _rank(kind: str):  # type: ignore[no-untyped-def]
+    def key(a: _Analysis) -> tuple[Any, ...]:
+        return (
+            -a.participants(kind),
+            -(a.timepoint if a.timepoint is not None else -math.inf),
+            a.outcome or "",
+            a.population or "",
+            a.subgroup or "",
+        )
+
+    return key
+
+
+def _merge_subgroups(parts: Sequence[_Analysis]) -> _Analysis:
+    """Subgroup analyses of one outcome and timepoint as one analysis, their arms side by side."""
+    arms = [
+        _Arm(f"{a.arm}#{p.subgroup}", a.label, a.role, a.events, a.total, a.mean, a.sd, a.n)
+        for p in parts
+        for a in p.arms
+    ]
+    names = " + ".join(sorted(p.subgroup or "" for p in parts))
+    first = parts[0]
+    return _Analysis(first.outcome, first.timepoint, f"combined: {names}", first.population, arms)
+
+
+def _choose_analysis(
+    measure: str, kind: str, candidates: Sequence[_Analysis], combine_subgroups: bool
+) -> tuple[_Analysis, tuple[dict[str, float | None], str, float, list[str]], list[_Analysis]] | str:
+    """The one analysis a study enters with, the pairing, and the analyses it used.
+
+    Whole-population analyses first (most participants, then latest timepoint). A study
+    reporting the outcome only by subgroup enters with its single subgroup, or, with
+    ``combine_subgroups``, with its subgroups added up; never with one of several.
+    """
+    paired = [(a, _pair(measure, a)) for a in candidates]
+    whole = sorted(
+        (a for a, p in paired if a.subgroup is None and not isinstance(p, str)), key=_rank(kind)
+    )
+    if whole:
+        best = whole[0]
+        pairing = _pair(measure, best)
+        assert not isinstance(pairing, str)
+        return best, pairing, [best]
+    usable_sub = [a for a, p in paired if a.subgroup is not None and not isinstance(p, str)]
+    reasons = sorted({p for a, p in paired if isinstance(p, str)})
+    if not usable_sub:
+        return "; ".join(reasons) or "no usable result"
+    missing_whole = (
+        f" (whole-population result: {'; '.join(reasons)})"
+        if any(a.subgroup is None for a in candidates) and reasons
+        else ""
+    )
+    if len(usable_sub) == 1:
+        best = usable_sub[0]
+        pairing = _pair(measure, best)
+        assert not isinstance(pairing, str)
+        pairing[3].append(f"subgroup only: {best.subgroup}{missing_whole}")
+        return best, pairing, [best]
+    if not combine_subgroups:
+        names = "; ".join(sorted(f"{a.subgroup} ({a.describe()})" for a in usable_sub))
+        return (
+            f"only subgroup results with counts ({names}){missing_whole}: "
+            "one subgroup is not the trial; "
+            "--combine-subgroups adds them up when they split the population"
+        )
+    groups: dict[tuple[Any, ...], list[_Analysis]] = defaultdict(list)
+    for a in usable_sub:
+        groups[(a.outcome, a.timepoint, a.population)].append(a)
+    merged = sorted(
+        ((_merge_subgroups(parts), parts) for parts in groups.values()),
+        key=lambda mp: _rank(kind)(mp[0]),
+    )
+    best, parts = merged[0]
+    pairing = _pair(measure, best)
+    if isinstance(pairing, str):
+        return pairing
+    pairing[3].append(
+        f"subgroups added up: {' + '.join(sorted(p.subgroup or '' for p in parts))} "
+        "(assumed to split the population)" + missing_whole
+    )
+    return best, pairing, list(parts)
+
+
 def _usable(measure: str, analysis: _Analysis) -> bool:
     return not isinstance(_pair(measure, analysis), str)
 
@@ -301,7 +396,10 @@ def _choose_measure(studies: Mapping[str, list[_Analysis]]) -> str:
         if any(_usable(measure, a) for analyses in studies.values() for a in analyses):
             return measure
     has_comparator = any(
-        arm.role in COMPARATOR_ROLES for analyses in studies.values() for a in analyses for arm in a.arms
+        arm.role in COMPARATOR_ROLES
+        for analyses in studies.values()
+        for a in analyses
+        for arm in a.arms
     )
     return "RR" if has_comparator else "PLO"
 
@@ -321,6 +419,7 @@ def from_rows(
     *,
     measure: str | None = None,
     timepoint: float | None = None,
+    combine_subgroups: bool = False,
     title: str = "",
 ) -> MetaInput:
     """Pair arm-level ``meta-input`` rows into one comparison (or proportion) per study.
@@ -328,6 +427,8 @@ def from_rows(
     :param rows: dicts with the ``meta-input`` columns; values may be rdflib terms.
     :param measure: one of the measures; by default chosen from the data (RR, SMD or PLO).
     :param timepoint: use only this timepoint (weeks) from every study.
+    :param combine_subgroups: when a study reports the outcome only by subgroup, add the
+        subgroups up (assuming they split the population); off by default.
     :raises UsageError: an unknown measure, or ``GEN`` (it needs ``--data``).
     """
     if measure is not None and measure not in MEASURES:
@@ -390,7 +491,11 @@ def from_rows(
                     sd=_number(r.get("sd")),
                     n=_number(r.get("n")),
                 )
-            analyses.append(_Analysis(outcome, tp, subgroup, population, sorted(arms.values(), key=lambda a: a.arm)))
+            analyses.append(
+                _Analysis(
+                    outcome, tp, subgroup, population, sorted(arms.values(), key=lambda a: a.arm)
+                )
+            )
         analyses_by_study[sid] = analyses
 
     chosen_measure = measure or _choose_measure(analyses_by_study)
@@ -400,34 +505,32 @@ def from_rows(
         info = meta_by_study[sid]
         candidates = analyses
         if timepoint is not None:
-            candidates = [a for a in analyses if a.timepoint is not None and abs(a.timepoint - timepoint) < 1e-9]
+            candidates = [
+                a
+                for a in analyses
+                if a.timepoint is not None and abs(a.timepoint - timepoint) < 1e-9
+            ]
             if not candidates:
                 weeks = sorted({a.timepoint for a in analyses if a.timepoint is not None})
                 have = ", ".join(f"{w:g}" for w in weeks) or "none stated"
-                excluded.append(Exclusion(sid, f"no result at week {timepoint:g} (weeks reported: {have})"))
-                continue
-        paired = [(a, _pair(chosen_measure, a)) for a in candidates]
-        good = [(a, p) for a, p in paired if not isinstance(p, str)]
-        if not good:
-            reasons = sorted({p for _, p in paired if isinstance(p, str)})
-            excluded.append(Exclusion(sid, "; ".join(reasons)))
-            continue
-        good.sort(
-            key=lambda ap: (
-                ap[0].subgroup is not None,
-                -ap[0].participants(kind),
-                -(ap[0].timepoint if ap[0].timepoint is not None else -math.inf),
-                ap[0].outcome or "",
-                ap[0].population or "",
-            )
-        )
-        best, pairing = good[0]
-        assert not isinstance(pairing, str)
-        values, comparison, n, notes = pairing
-        for other, _ in paired:
-            if other is not best:
                 excluded.append(
-                    Exclusion(sid, OTHER_ANALYSIS, f"{other.describe()} not used; the study enters with {best.describe()}")
+                    Exclusion(sid, f"no result at week {timepoint:g} (weeks reported: {have})")
+                )
+                continue
+        choice = _choose_analysis(chosen_measure, kind, candidates, combine_subgroups)
+        if isinstance(choice, str):
+            excluded.append(Exclusion(sid, choice))
+            continue
+        best, pairing, used = choice
+        values, comparison, n, notes = pairing
+        for other in candidates:
+            if not any(other is u for u in used):
+                excluded.append(
+                    Exclusion(
+                        sid,
+                        OTHER_ANALYSIS,
+                        f"{other.describe()} not used; the study enters with {best.describe()}",
+                    )
                 )
         blinding = info["blinding"]
         design = info["design"]
@@ -470,7 +573,9 @@ def query_rows(
     try:
         from kb import queries
     except ImportError as exc:  # another module of the project, written alongside this one
-        raise CouldNotRun("the canned queries (kb.queries) are not available in this installation") from exc
+        raise CouldNotRun(
+            "the canned queries (kb.queries) are not available in this installation"
+        ) from exc
     from kb.store import open_store
 
     params = {"outcome": outcome}
@@ -490,6 +595,7 @@ def from_kb(
     intervention: str | None = None,
     measure: str | None = None,
     timepoint: float | None = None,
+    combine_subgroups: bool = False,
     kb_dir: Path | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
@@ -499,7 +605,12 @@ def from_kb(
     :raises CheckFailed: the knowledge base has no result for this outcome.
     """
     rows = query_rows(
-        outcome, condition=condition, intervention=intervention, kb_dir=kb_dir, endpoint=endpoint, timeout=timeout
+        outcome,
+        condition=condition,
+        intervention=intervention,
+        kb_dir=kb_dir,
+        endpoint=endpoint,
+        timeout=timeout,
     )
     if not rows:
         scope = [f"outcome {outcome!r}"]
@@ -508,9 +619,13 @@ def from_kb(
         if intervention:
             scope.append(f"intervention {intervention!r}")
         raise CheckFailed(f"no results in the knowledge base for {' and '.join(scope)}")
-    labels = sorted({str(_plain(r.get("outcome_label"))) for r in rows if r.get("outcome_label") is not None})
+    labels = sorted(
+        {str(_plain(r.get("outcome_label"))) for r in rows if r.get("outcome_label") is not None}
+    )
     title = labels[0] if len(labels) == 1 else outcome
-    return from_rows(rows, measure=measure, timepoint=timepoint, title=title)
+    return from_rows(
+        rows, measure=measure, timepoint=timepoint, combine_subgroups=combine_subgroups, title=title
+    )
 
 
 # ------------------------------------------------------------------------------- CSV
@@ -538,7 +653,22 @@ _NEEDED = {
     "generic": ({"yi", "vi"}, "yi, vi"),
 }
 
-_NUMERIC = ("ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "xi", "ni", "yi", "vi")
+_NUMERIC = (
+    "ai",
+    "bi",
+    "ci",
+    "di",
+    "n1i",
+    "n2i",
+    "m1i",
+    "sd1i",
+    "m2i",
+    "sd2i",
+    "xi",
+    "ni",
+    "yi",
+    "vi",
+)
 
 
 def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
@@ -565,10 +695,17 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
     kind = measure_kind(chosen)
     needed, described = _NEEDED[kind]
     missing = needed - columns
-    if kind == "binary" and not missing and not ({"bi", "di"} <= columns or {"n1i", "n2i"} <= columns):
+    if (
+        kind == "binary"
+        and not missing
+        and not ({"bi", "di"} <= columns or {"n1i", "n2i"} <= columns)
+    ):
         missing = {"bi, di or n1i, n2i"}
     if missing:
-        raise UsageError(f"{path}: measure {chosen} needs columns {described}; missing {', '.join(sorted(missing))}")
+        raise UsageError(
+            f"{path}: measure {chosen} needs columns {described}; "
+            f"missing {', '.join(sorted(missing))}"
+        )
     label_col = next((c for c in _LABEL_COLUMNS if c in columns), None)
 
     studies: list[StudyRecord] = []
@@ -583,7 +720,9 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
             try:
                 values[col] = float(row[col])
             except ValueError as exc:
-                raise UsageError(f"{path}:{lineno}: column {col}: {row[col]!r} is not a number") from exc
+                raise UsageError(
+                    f"{path}:{lineno}: column {col}: {row[col]!r} is not a number"
+                ) from exc
         label = row.get(label_col, "") if label_col else ""
         if label_col == "study" and label and "author" in row and row["author"]:
             label = f"{row['author']}" + (f" {row['year']}" if row.get("year") else "")

@@ -138,9 +138,13 @@ def two_by_two(values: Mapping[str, float | None]) -> tuple[float, float, float,
     elif n2 is not None and abs(ci + di - n2) > 1e-9:
         raise NotEstimable(f"ci + di = {ci + di:g} but n2i = {n2:g}")
     if bi < 0:
-        raise NotEstimable(f"more events ({ai:g}) than participants ({ai + bi:g}) in the first group")
+        raise NotEstimable(
+            f"more events ({ai:g}) than participants ({ai + bi:g}) in the first group"
+        )
     if di < 0:
-        raise NotEstimable(f"more events ({ci:g}) than participants ({ci + di:g}) in the second group")
+        raise NotEstimable(
+            f"more events ({ci:g}) than participants ({ci + di:g}) in the second group"
+        )
     if ai + bi == 0 or ci + di == 0:
         raise NotEstimable("a group has no participants")
     return ai, bi, ci, di
@@ -168,7 +172,9 @@ def is_double_zero(values: Mapping[str, float | None]) -> bool:
     return (ai == 0 and ci == 0) or (bi == 0 and di == 0)
 
 
-def _binary(measure: str, values: Mapping[str, float | None], add: float, apply_add: bool) -> EffectSize:
+def _binary(
+    measure: str, values: Mapping[str, float | None], add: float, apply_add: bool
+) -> EffectSize:
     ai, bi, ci, di = two_by_two(values)
     n = ai + bi + ci + di
     corrected = False
@@ -178,12 +184,16 @@ def _binary(measure: str, values: Mapping[str, float | None], add: float, apply_
     n1, n2 = ai + bi, ci + di
     if measure == "RR":
         if ai == 0 or ci == 0:
-            raise NotEstimable("a zero event count leaves the log risk ratio undefined (no continuity correction)")
+            raise NotEstimable(
+                "a zero event count leaves the log risk ratio undefined (no continuity correction)"
+            )
         yi = math.log((ai / n1) / (ci / n2))
         vi = 1 / ai - 1 / n1 + 1 / ci - 1 / n2
     elif measure == "OR":
         if 0 in (ai, bi, ci, di):
-            raise NotEstimable("a zero cell leaves the log odds ratio undefined (no continuity correction)")
+            raise NotEstimable(
+                "a zero cell leaves the log odds ratio undefined (no continuity correction)"
+            )
         yi = math.log((ai * di) / (bi * ci))
         vi = 1 / ai + 1 / bi + 1 / ci + 1 / di
     else:  # RD
@@ -236,7 +246,9 @@ def pft(xi: float, ni: float) -> float:
     return 0.5 * (math.asin(math.sqrt(xi / (ni + 1))) + math.asin(math.sqrt((xi + 1) / (ni + 1))))
 
 
-def _proportion(measure: str, values: Mapping[str, float | None], add: float, apply_add: bool) -> EffectSize:
+def _proportion(
+    measure: str, values: Mapping[str, float | None], add: float, apply_add: bool
+) -> EffectSize:
     xi, ni = _count(values, "xi"), _count(values, "ni")
     if xi is None:
         raise NotEstimable("no event count (xi)")

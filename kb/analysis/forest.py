@@ -96,7 +96,9 @@ def forest_figure(report: MetaReport) -> Figure:
     text_tf = blended_transform_factory(fig.transFigure, ax.transData)
 
     def point(r: object, which: str) -> float:
-        return float(getattr(r, which if back else {"est": "yi", "lb": "ci_lb", "ub": "ci_ub"}[which]))
+        return float(
+            getattr(r, which if back else {"est": "yi", "lb": "ci_lb", "ub": "ci_ub"}[which])
+        )
 
     xs_all: list[float] = []
     weights = [r.weight for r in rows if r.weight is not None]
@@ -104,7 +106,14 @@ def forest_figure(report: MetaReport) -> Figure:
     for i, (r, y) in enumerate(zip(rows, ys, strict=True), start=1):
         est, lb, ub = point(r, "est"), point(r, "lb"), point(r, "ub")
         hollow = r.single_arm or r.open_label
-        ax.plot([lb, ub], [y, y], color="black", linewidth=1.0, gid=f"study-row-{i}", solid_capstyle="butt")
+        ax.plot(
+            [lb, ub],
+            [y, y],
+            color="black",
+            linewidth=1.0,
+            gid=f"study-row-{i}",
+            solid_capstyle="butt",
+        )
         size = 6.0 if r.weight is None else 4.0 + 10.0 * math.sqrt(r.weight / w_max)
         ax.plot(
             [est],
@@ -118,26 +127,65 @@ def forest_figure(report: MetaReport) -> Figure:
             gid=f"study-marker-{i}",
         )
         xs_all += [lb, ub]
-        fig.text(0.01, y, _study_label(r), transform=text_tf, va="center", ha="left", fontsize=9, gid=f"label-{i}")
         fig.text(
-            0.36, y, "" if r.n is None else f"{r.n:g}", transform=text_tf, va="center", ha="right", fontsize=9
+            0.01,
+            y,
+            _study_label(r),
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=9,
+            gid=f"label-{i}",
         )
         fig.text(
-            0.75, y, f"{_fmt(est)} [{_fmt(lb)}, {_fmt(ub)}]", transform=text_tf, va="center", ha="left", fontsize=9
+            0.36,
+            y,
+            "" if r.n is None else f"{r.n:g}",
+            transform=text_tf,
+            va="center",
+            ha="right",
+            fontsize=9,
+        )
+        fig.text(
+            0.75,
+            y,
+            f"{_fmt(est)} [{_fmt(lb)}, {_fmt(ub)}]",
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=9,
         )
         weight_text = "" if r.weight is None else f"{r.weight:.1f}%"
         fig.text(0.99, y, weight_text, transform=text_tf, va="center", ha="right", fontsize=9)
 
-    est_name = report.measure if report.measure in ("RR", "OR") else ("proportion" if back or report.measure == "PR" else report.measure)
-    for x, text, ha in ((0.01, "Study", "left"), (0.36, "n", "right"), (0.75, f"{est_name} [{pct}% CI]", "left"), (0.99, "Weight", "right")):
-        fig.text(x, y_header, text, transform=text_tf, va="center", ha=ha, fontsize=9, fontweight="bold")
+    est_name = (
+        report.measure
+        if report.measure in ("RR", "OR")
+        else ("proportion" if back or report.measure == "PR" else report.measure)
+    )
+    for x, text, ha in (
+        (0.01, "Study", "left"),
+        (0.36, "n", "right"),
+        (0.75, f"{est_name} [{pct}% CI]", "left"),
+        (0.99, "Weight", "right"),
+    ):
+        fig.text(
+            x, y_header, text, transform=text_tf, va="center", ha=ha, fontsize=9, fontweight="bold"
+        )
 
     m = report.model
     if pooled and m is not None and report.pooled is not None:
         p = report.pooled
         est, lb, ub = (p.est, p.lb, p.ub) if back else (m.estimate, m.ci_lb, m.ci_ub)
         pi_lb, pi_ub = (p.pi_lb, p.pi_ub) if back else (m.pi_lb, m.pi_ub)
-        ax.plot([pi_lb, pi_ub], [y_pooled, y_pooled], color="#888888", linewidth=1.0, linestyle="--", gid="prediction-interval")
+        ax.plot(
+            [pi_lb, pi_ub],
+            [y_pooled, y_pooled],
+            color="#888888",
+            linewidth=1.0,
+            linestyle="--",
+            gid="prediction-interval",
+        )
         diamond = Polygon(
             [(lb, y_pooled), (est, y_pooled + 0.35), (ub, y_pooled), (est, y_pooled - 0.35)],
             closed=True,
@@ -147,17 +195,63 @@ def forest_figure(report: MetaReport) -> Figure:
         )
         ax.add_patch(diamond)
         xs_all += [lb, ub, pi_lb, pi_ub]
-        fig.text(0.01, y_pooled, f"{report.method} model (k = {m.k})", transform=text_tf, va="center", ha="left", fontsize=9, fontweight="bold")
-        fig.text(0.75, y_pooled, f"{_fmt(est)} [{_fmt(lb)}, {_fmt(ub)}]", transform=text_tf, va="center", ha="left", fontsize=9, fontweight="bold")
-        fig.text(0.99, y_pooled, "100%", transform=text_tf, va="center", ha="right", fontsize=9, fontweight="bold")
+        fig.text(
+            0.01,
+            y_pooled,
+            f"{report.method} model (k = {m.k})",
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=9,
+            fontweight="bold",
+        )
+        fig.text(
+            0.75,
+            y_pooled,
+            f"{_fmt(est)} [{_fmt(lb)}, {_fmt(ub)}]",
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=9,
+            fontweight="bold",
+        )
+        fig.text(
+            0.99,
+            y_pooled,
+            "100%",
+            transform=text_tf,
+            va="center",
+            ha="right",
+            fontsize=9,
+            fontweight="bold",
+        )
         p_text = "p < 0.0001" if m.q_pval < 0.0001 else f"p = {m.q_pval:.4f}"
         het = (
             f"Heterogeneity: \u03c4\u00b2 = {m.tau2:.4f}, I\u00b2 = {m.i2:.1f}%, "
             f"Q({m.q_df}) = {m.q:.2f}, {p_text}; dashed line: {pct}% prediction interval"
         )
-        fig.text(0.01, y_pooled - 1, het, transform=text_tf, va="center", ha="left", fontsize=8.5, gid="heterogeneity")
+        fig.text(
+            0.01,
+            y_pooled - 1,
+            het,
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=8.5,
+            gid="heterogeneity",
+        )
     else:
-        fig.text(0.01, y_pooled, report.message, transform=text_tf, va="center", ha="left", fontsize=9, style="italic", gid="no-pooling")
+        fig.text(
+            0.01,
+            y_pooled,
+            report.message,
+            transform=text_tf,
+            va="center",
+            ha="left",
+            fontsize=9,
+            style="italic",
+            gid="no-pooling",
+        )
 
     marks = []
     if any(r.single_arm for r in rows):
@@ -165,7 +259,15 @@ def forest_figure(report: MetaReport) -> Figure:
     if any(r.open_label for r in rows):
         marks.append(f"{_OPEN_LABEL_MARK} open-label study")
     if marks:
-        fig.text(0.01, 0.15 / height, "Hollow squares: " + "; ".join(marks), fontsize=8, ha="left", va="bottom", gid="marks-legend")
+        fig.text(
+            0.01,
+            0.15 / height,
+            "Hollow squares: " + "; ".join(marks),
+            fontsize=8,
+            ha="left",
+            va="bottom",
+            gid="marks-legend",
+        )
 
     ax.set_ylim(y_pooled - 1.5, y_header + 0.5)
     ax.set_yticks([])

@@ -169,7 +169,9 @@ def _se_tau2_dl(v: np.ndarray, tau2: float) -> float:
     return math.sqrt((2 * (k - 1) + 4 * t * tr_p + 2 * t**2 * float(np.sum(p * p))) / tr_p**2)
 
 
-def rma(yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95) -> MetaResult:
+def rma(
+    yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95
+) -> MetaResult:
     """Fit an intercept-only equal- or random-effects model.
 
     :param method: ``REML``, ``DL``, ``PM`` or ``EE`` (``FE`` is the same as ``EE``).
@@ -337,7 +339,13 @@ def analyse(
     :raises kb.errors.UsageError: an unknown method.
     """
     from kb.analysis.data import Exclusion, MetaInput
-    from kb.analysis.effects import MEASURE_LABELS, NotEstimable, back_transform, escalc, harmonic_mean
+    from kb.analysis.effects import (
+        MEASURE_LABELS,
+        NotEstimable,
+        back_transform,
+        escalc,
+        harmonic_mean,
+    )
     from kb.errors import CheckFailed, UsageError
 
     assert isinstance(inp, MetaInput)
@@ -474,7 +482,11 @@ def report_dict(report: MetaReport) -> dict[str, object]:
                 "vi": r.vi,
                 "ci_lb": r.ci_lb,
                 "ci_ub": r.ci_ub,
-                **({"estimate": r.est, "estimate_ci_lb": r.lb, "estimate_ci_ub": r.ub} if back else {}),
+                **(
+                    {"estimate": r.est, "estimate_ci_lb": r.lb, "estimate_ci_ub": r.ub}
+                    if back
+                    else {}
+                ),
                 "weight_percent": r.weight,
                 "comparison": r.comparison,
                 "timepoint_weeks": r.timepoint_weeks,
@@ -487,7 +499,9 @@ def report_dict(report: MetaReport) -> dict[str, object]:
             }
             for r in report.studies
         ],
-        "excluded": [{"study": s, "reason": reason, "detail": d} for s, reason, d in report.excluded],
+        "excluded": [
+            {"study": s, "reason": reason, "detail": d} for s, reason, d in report.excluded
+        ],
         "model": None,
     }
     m = report.model
@@ -512,7 +526,13 @@ def report_dict(report: MetaReport) -> dict[str, object]:
         }
         if back and report.pooled is not None:
             p = report.pooled
-            model["back_transformed"] = {"estimate": p.est, "ci_lb": p.lb, "ci_ub": p.ub, "pi_lb": p.pi_lb, "pi_ub": p.pi_ub}
+            model["back_transformed"] = {
+                "estimate": p.est,
+                "ci_lb": p.lb,
+                "ci_ub": p.ub,
+                "pi_lb": p.pi_lb,
+                "pi_ub": p.pi_ub,
+            }
         out["model"] = model
     return out
 
@@ -545,28 +565,91 @@ def format_csv(report: MetaReport) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(
-        ["row", "study", "n", "yi", "vi", "ci_lb", "ci_ub", "estimate", "estimate_ci_lb", "estimate_ci_ub",
-         "weight_percent", "design", "blinding", "single_arm", "open_label", "note"]
+        [
+            "row",
+            "study",
+            "n",
+            "yi",
+            "vi",
+            "ci_lb",
+            "ci_ub",
+            "estimate",
+            "estimate_ci_lb",
+            "estimate_ci_ub",
+            "weight_percent",
+            "design",
+            "blinding",
+            "single_arm",
+            "open_label",
+            "note",
+        ]
     )
     for r in report.studies:
         writer.writerow(
-            ["study", r.study, "" if r.n is None else f"{r.n:g}", repr(r.yi), repr(r.vi), repr(r.ci_lb), repr(r.ci_ub),
-             repr(r.est) if back else "", repr(r.lb) if back else "", repr(r.ub) if back else "",
-             "" if r.weight is None else repr(r.weight), r.design or "", r.blinding or "",
-             str(r.single_arm).lower(), str(r.open_label).lower(), "; ".join(r.notes)]
+            [
+                "study",
+                r.study,
+                "" if r.n is None else f"{r.n:g}",
+                repr(r.yi),
+                repr(r.vi),
+                repr(r.ci_lb),
+                repr(r.ci_ub),
+                repr(r.est) if back else "",
+                repr(r.lb) if back else "",
+                repr(r.ub) if back else "",
+                "" if r.weight is None else repr(r.weight),
+                r.design or "",
+                r.blinding or "",
+                str(r.single_arm).lower(),
+                str(r.open_label).lower(),
+                "; ".join(r.notes),
+            ]
         )
     m = report.model
     if m is not None and report.pooled is not None:
         writer.writerow(
-            ["pooled", f"POOLED ({report.method})", "", repr(m.estimate), repr(m.se**2), repr(m.ci_lb), repr(m.ci_ub),
-             repr(report.pooled.est) if back else "", repr(report.pooled.lb) if back else "",
-             repr(report.pooled.ub) if back else "", "100", "", "", "", "",
-             f"tau2={m.tau2!r}; I2={m.i2!r}; H2={m.h2!r}; Q={m.q!r}; df={m.q_df}; Q_p={m.q_pval!r}; "
-             f"pi=[{m.pi_lb!r}, {m.pi_ub!r}]"]
+            [
+                "pooled",
+                f"POOLED ({report.method})",
+                "",
+                repr(m.estimate),
+                repr(m.se**2),
+                repr(m.ci_lb),
+                repr(m.ci_ub),
+                repr(report.pooled.est) if back else "",
+                repr(report.pooled.lb) if back else "",
+                repr(report.pooled.ub) if back else "",
+                "100",
+                "",
+                "",
+                "",
+                "",
+                f"tau2={m.tau2!r}; I2={m.i2!r}; H2={m.h2!r}; Q={m.q!r}; df={m.q_df}; "
+                f"Q_p={m.q_pval!r}; "
+                f"pi=[{m.pi_lb!r}, {m.pi_ub!r}]",
+            ]
         )
     for s, reason, detail in report.excluded:
-        writer.writerow(["excluded", s, "", "", "", "", "", "", "", "", "", "", "", "", "",
-                         reason + (f" ({detail})" if detail else "")])
+        writer.writerow(
+            [
+                "excluded",
+                s,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                reason + (f" ({detail})" if detail else ""),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -580,14 +663,25 @@ def format_table(report: MetaReport) -> str:
     lines = [f"Meta-analysis: {report.title}" if report.title else "Meta-analysis"]
     lines.append(f"Measure: {report.measure} ({what}); model: {report.method}; k = {report.k}")
     lines.append("")
-    head_scale = {"RR": "log RR", "OR": "log OR", "PLO": "logit", "PFT": "PFT"}.get(report.measure, report.measure)
+    head_scale = {"RR": "log RR", "OR": "log OR", "PLO": "logit", "PFT": "PFT"}.get(
+        report.measure, report.measure
+    )
     headers = ["study", "n", f"yi ({head_scale})", "vi", f"{pct}% CI"]
     if back:
-        headers += [report.measure if report.measure in ("RR", "OR") else "proportion", f"{pct}% CI"]
+        headers += [
+            report.measure if report.measure in ("RR", "OR") else "proportion",
+            f"{pct}% CI",
+        ]
     headers += ["weight", "marks"]
     body = []
     for r in report.studies:
-        cells = [r.label, "" if r.n is None else f"{r.n:g}", _f(r.yi), _f(r.vi), f"[{_f(r.ci_lb)}, {_f(r.ci_ub)}]"]
+        cells = [
+            r.label,
+            "" if r.n is None else f"{r.n:g}",
+            _f(r.yi),
+            _f(r.vi),
+            f"[{_f(r.ci_lb)}, {_f(r.ci_ub)}]",
+        ]
         if back:
             cells += [_f(r.est), f"[{_f(r.lb)}, {_f(r.ub)}]"]
         cells += ["" if r.weight is None else f"{r.weight:.1f}%", _marks(r)]
@@ -621,7 +715,8 @@ def format_table(report: MetaReport) -> str:
             lines.append(f"  prediction interval [{_f(m.pi_lb)}, {_f(m.pi_ub)}]")
         se_tau2 = f" (SE {_f(m.se_tau2)})" if m.se_tau2 is not None else ""
         lines.append(
-            f"Heterogeneity: tau^2 {_f(m.tau2)}{se_tau2}  tau {_f(m.tau)}  I^2 {m.i2:.2f}%  H^2 {_f(m.h2, 2)}  "
+            f"Heterogeneity: tau^2 {_f(m.tau2)}{se_tau2}  tau {_f(m.tau)}  "
+            f"I^2 {m.i2:.2f}%  H^2 {_f(m.h2, 2)}  "
             f"Q({m.q_df}) {_f(m.q)}  p {_p(m.q_pval)}"
         )
     if report.excluded:

@@ -14,25 +14,77 @@ _METHODS = ("REML", "DL", "EE", "FE", "PM")
 
 @click.command("meta")
 @click.argument("outcome", required=False)
-@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Analyse this CSV (metafor column names: ai,bi,ci,di / ai,ci,n1i,n2i; "
-                   "m1i,sd1i,n1i,m2i,sd2i,n2i; xi,ni; or yi,vi) instead of the knowledge base.")
-@click.option("--condition", default=None, help="Only studies of this condition (CURIE, IRI or label).")
-@click.option("--intervention", default=None, help="Only arms receiving this agent (CURIE, IRI or label).")
-@click.option("--measure", type=click.Choice(_MEASURES, case_sensitive=False), default=None,
-              help="Effect measure (default: RR for two arms with counts, SMD for means, PLO for single arms).")
-@click.option("--method", type=click.Choice(_METHODS, case_sensitive=False), default="REML", show_default=True,
-              help="REML, DL (DerSimonian-Laird), PM (Paule-Mandel) or EE/FE (equal effects).")
-@click.option("--timepoint", type=float, default=None, metavar="WEEKS",
-              help="Use this timepoint from every study (default: one analysis per study, see the README).")
-@click.option("--level", type=click.FloatRange(50, 99.99), default=95.0, show_default=True,
-              help="Confidence and prediction interval level, in percent.")
-@click.option("--drop00", is_flag=True, default=False,
-              help="Drop studies with no events (or only events) in both arms (metafor's drop00).")
-@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a forest plot to FILE.png or FILE.svg.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Analyse this CSV (metafor column names: ai,bi,ci,di / ai,ci,n1i,n2i; "
+    "m1i,sd1i,n1i,m2i,sd2i,n2i; xi,ni; or yi,vi) instead of the knowledge base.",
+)
+@click.option(
+    "--condition", default=None, help="Only studies of this condition (CURIE, IRI or label)."
+)
+@click.option(
+    "--intervention", default=None, help="Only arms receiving this agent (CURIE, IRI or label)."
+)
+@click.option(
+    "--measure",
+    type=click.Choice(_MEASURES, case_sensitive=False),
+    default=None,
+    help="Effect measure (default: RR for two arms with counts, SMD for means, "
+    "PLO for single arms).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(_METHODS, case_sensitive=False),
+    default="REML",
+    show_default=True,
+    help="REML, DL (DerSimonian-Laird), PM (Paule-Mandel) or EE/FE (equal effects).",
+)
+@click.option(
+    "--timepoint",
+    type=float,
+    default=None,
+    metavar="WEEKS",
+    help="Use this timepoint from every study (default: one analysis per study, see the README).",
+)
+@click.option(
+    "--combine-subgroups",
+    is_flag=True,
+    default=False,
+    help="A study reporting the outcome only by subgroups enters with them added up "
+    "(use when the subgroups split the population).",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(50, 99.99),
+    default=95.0,
+    show_default=True,
+    help="Confidence and prediction interval level, in percent.",
+)
+@click.option(
+    "--drop00",
+    is_flag=True,
+    default=False,
+    help="Drop studies with no events (or only events) in both arms (metafor's drop00).",
+)
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a forest plot to FILE.png or FILE.svg.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @output_option
 @kb_option
 @endpoint_options
@@ -45,6 +97,7 @@ def meta(
     measure: str | None,
     method: str,
     timepoint: float | None,
+    combine_subgroups: bool,
     level: float,
     drop00: bool,
     plot_file: Path | None,
@@ -69,8 +122,14 @@ def meta(
         raise UsageError("give an OUTCOME (e.g. complete-renal-response) or --data FILE.csv")
     if data_file is not None and outcome:
         raise UsageError("give either an OUTCOME or --data FILE.csv, not both")
-    if data_file is not None and (condition or intervention or timepoint is not None):
-        raise UsageError("--condition, --intervention and --timepoint select from the knowledge base; not with --data")
+    if data_file is not None and (
+        condition or intervention or timepoint is not None or combine_subgroups
+    ):
+        raise UsageError(
+            "--condition, --intervention, --timepoint and --combine-subgroups "
+            "select from the knowledge base; "
+            "not with --data"
+        )
     if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"{plot_file}: the plot file must end in .png or .svg")
     measure_up = measure.upper() if measure else None
@@ -85,6 +144,7 @@ def meta(
             intervention=intervention,
             measure=measure_up,
             timepoint=timepoint,
+            combine_subgroups=combine_subgroups,
             kb_dir=kb_dir,
             endpoint=endpoint,
             timeout=timeout,
