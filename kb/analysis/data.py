@@ -299,7 +299,14 @@ def _pair(
     if e2 is None or c2 is None:
         missing = [a.label for a in (*exp, *comp) if a.mean is None or a.sd is None or a.n is None]
         return f"no mean/SD/n reported for {', '.join(repr(m) for m in missing)}"
-    values = {"m1i": e2[0], "sd1i": e2[1], "n1i": e2[2], "m2i": c2[0], "sd2i": c2[1], "n2i": c2[2]}
+    values: dict[str, float | None] = {
+        "m1i": e2[0],
+        "sd1i": e2[1],
+        "n1i": e2[2],
+        "m2i": c2[0],
+        "sd2i": c2[1],
+        "n2i": c2[2],
+    }
     return values, comparison, e2[2] + c2[2], notes
 
 

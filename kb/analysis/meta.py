@@ -20,6 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
+#: A list of numbers or a numpy array.
+Numbers = Sequence[float] | np.ndarray
+
 #: Estimators of the between-study variance, plus EE (no between-study variance).
 METHODS = ("REML", "DL", "PM", "EE")
 
@@ -64,7 +67,7 @@ class MetaResult:
         return math.sqrt(self.tau2)
 
 
-def _as_arrays(yi: Sequence[float], vi: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _as_arrays(yi: Numbers, vi: Numbers) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
     if y.ndim != 1 or y.shape != v.shape:
@@ -82,14 +85,14 @@ def _wmean(y: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(w * y) / np.sum(w))
 
 
-def cochran_q(yi: Sequence[float], vi: Sequence[float]) -> float:
+def cochran_q(yi: Numbers, vi: Numbers) -> float:
     """Cochran's Q: the inverse-variance weighted sum of squares about the EE estimate."""
     y, v = _as_arrays(yi, vi)
     w = 1 / v
     return float(np.sum(w * (y - _wmean(y, w)) ** 2))
 
 
-def tau2_dl(yi: Sequence[float], vi: Sequence[float]) -> float:
+def tau2_dl(yi: Numbers, vi: Numbers) -> float:
     """DerSimonian-Laird estimate of tau², truncated at 0."""
     y, v = _as_arrays(yi, vi)
     k = len(y)
@@ -105,7 +108,7 @@ def _generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     return float(np.sum(w * (y - _wmean(y, w)) ** 2))
 
 
-def tau2_pm(yi: Sequence[float], vi: Sequence[float]) -> float:
+def tau2_pm(yi: Numbers, vi: Numbers) -> float:
     """Paule-Mandel estimate: the tau² at which the generalised Q equals its df, k - 1.
 
     0 when Q at tau² = 0 is already below k - 1. The root is found with
@@ -130,7 +133,7 @@ def _reml_matrices(v: np.ndarray, tau2: float) -> tuple[np.ndarray, np.ndarray]:
     return p, p @ p
 
 
-def tau2_reml(yi: Sequence[float], vi: Sequence[float]) -> tuple[float, float]:
+def tau2_reml(yi: Numbers, vi: Numbers) -> tuple[float, float]:
     """REML estimate of tau² by Fisher scoring (as metafor), and its standard error.
 
     Starts from the Hedges (method of moments, unweighted) estimate like metafor; a
@@ -169,9 +172,7 @@ def _se_tau2_dl(v: np.ndarray, tau2: float) -> float:
     return math.sqrt((2 * (k - 1) + 4 * t * tr_p + 2 * t**2 * float(np.sum(p * p))) / tr_p**2)
 
 
-def rma(
-    yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95
-) -> MetaResult:
+def rma(yi: Numbers, vi: Numbers, method: str = "REML", level: float = 0.95) -> MetaResult:
     """Fit an intercept-only equal- or random-effects model.
 
     :param method: ``REML``, ``DL``, ``PM`` or ``EE`` (``FE`` is the same as ``EE``).
