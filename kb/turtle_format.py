@@ -42,7 +42,15 @@ _PN_LOCAL = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?")
 # no scheme-like colon, no dot segments, no query or fragment.
 _RELATIVE_SAFE = re.compile(r"[A-Za-z0-9_\-~%]+(?:/[A-Za-z0-9_\-~%.]*)*")
 _IRI_ESCAPES = {c: f"\\u{ord(c):04X}" for c in '<>"{}|^`\\ '}
-_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_STRING_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 
 
 def _prefix_table() -> list[tuple[str, str]]:
@@ -61,15 +69,24 @@ class _Writer:
 
     def iri(self, iri: str) -> str:
         if iri.startswith(BASE):
-            rest = iri[len(BASE):]
-            if rest and _RELATIVE_SAFE.fullmatch(rest) and "/./" not in f"/{rest}/" and "/../" not in f"/{rest}/":
+            rest = iri[len(BASE) :]
+            if (
+                rest
+                and _RELATIVE_SAFE.fullmatch(rest)
+                and "/./" not in f"/{rest}/"
+                and "/../" not in f"/{rest}/"
+            ):
                 self.uses_base = True
                 return f"<{rest}>"
         for prefix, ns in _PREFIX_TABLE:
-            if iri.startswith(ns) and _PN_LOCAL.fullmatch(iri[len(ns):]):
+            if iri.startswith(ns) and _PN_LOCAL.fullmatch(iri[len(ns) :]):
                 self.used_prefixes.add(prefix)
-                return f"{prefix}:{iri[len(ns):]}"
-        return "<" + "".join(_IRI_ESCAPES.get(c, c) if ord(c) > 0x20 else f"\\u{ord(c):04X}" for c in iri) + ">"
+                return f"{prefix}:{iri[len(ns) :]}"
+        return (
+            "<"
+            + "".join(_IRI_ESCAPES.get(c, c) if ord(c) > 0x20 else f"\\u{ord(c):04X}" for c in iri)
+            + ">"
+        )
 
     def literal(self, lit: Literal) -> str:
         lexical = str(lit)
@@ -144,7 +161,9 @@ def _comment_lines(header: str | None) -> list[str]:
     return lines
 
 
-def canonical_turtle(graph: Graph | Iterable[tuple[Node, Node, Node]], header: str | None = None) -> str:
+def canonical_turtle(
+    graph: Graph | Iterable[tuple[Node, Node, Node]], header: str | None = None
+) -> str:
     """The graph as canonical Turtle text (see the module docstring for the layout).
 
     :param graph: an rdflib graph, or any iterable of triples.

@@ -93,7 +93,11 @@ def test_only_used_prefixes_are_declared_in_alphabetical_order():
 
 
 def test_changing_one_number_is_a_one_line_diff():
-    base = [(STUDY, RDF.type, EKB.Study), (STUDY, EKB.n, Literal(10)), (STUDY, EKB.title, Literal("x"))]
+    base = [
+        (STUDY, RDF.type, EKB.Study),
+        (STUDY, EKB.n, Literal(10)),
+        (STUDY, EKB.title, Literal("x")),
+    ]
     before = canonical_turtle(_graph(*base)).splitlines()
     after = canonical_turtle(_graph(base[0], (STUDY, EKB.n, Literal(11)), base[2])).splitlines()
     assert len(before) == len(after)
@@ -143,7 +147,9 @@ def test_bad_turtle_raises_with_the_line():
 def test_every_shipped_study_file_is_canonical():
     files = paths.study_files(paths.shipped_kb_dir())
     assert files
-    not_canonical = [f.name for f in files if format_text(f.read_text("utf-8"), str(f)) != f.read_text("utf-8")]
+    not_canonical = [
+        f.name for f in files if format_text(f.read_text("utf-8"), str(f)) != f.read_text("utf-8")
+    ]
     assert not_canonical == []
 
 
@@ -152,7 +158,9 @@ def test_every_shipped_study_file_is_canonical():
 _segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
 _namespaces = [ns for ns in PREFIXES.values()] + ["http://example.org/other#"]
 _iris = st.one_of(
-    st.lists(_segment, min_size=1, max_size=4).map(lambda parts: URIRef(str(RES) + "/".join(parts))),
+    st.lists(_segment, min_size=1, max_size=4).map(
+        lambda parts: URIRef(str(RES) + "/".join(parts))
+    ),
     st.tuples(st.sampled_from(_namespaces), _segment).map(lambda t: URIRef(t[0] + t[1])),
     st.tuples(st.sampled_from(_namespaces), st.sampled_from(["", "a.b", "x.", "1-2", "a%20b"])).map(
         lambda t: URIRef(t[0] + t[1])
@@ -161,13 +169,19 @@ _iris = st.one_of(
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 _literals = st.one_of(
     st.integers(-(10**12), 10**12).map(Literal),
-    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(lambda d: Literal(d, datatype=XSD.decimal)),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(
+        lambda d: Literal(d, datatype=XSD.decimal)
+    ),
     st.booleans().map(Literal),
     _text.map(Literal),
-    st.tuples(_text, st.sampled_from(["en", "fr", "en-GB"])).map(lambda t: Literal(t[0], lang=t[1])),
+    st.tuples(_text, st.sampled_from(["en", "fr", "en-GB"])).map(
+        lambda t: Literal(t[0], lang=t[1])
+    ),
     st.integers(1900, 2100).map(lambda y: Literal(str(y), datatype=XSD.gYear)),
     st.dates().map(Literal),
-    st.sampled_from(["12", "+3", "007", "1e5", "abc"]).map(lambda s: Literal(s, datatype=XSD.decimal)),
+    st.sampled_from(["12", "+3", "007", "1e5", "abc"]).map(
+        lambda s: Literal(s, datatype=XSD.decimal)
+    ),
 )
 _triples = st.tuples(_iris, _iris, st.one_of(_iris, _literals))
 

@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "query": ("kb.cli.query", "query_command", "Run a canned query: ekb query NAME -p name=value."),
     "sparql": ("kb.cli.query", "sparql_command", "Run an ad-hoc read-only SPARQL query."),
     "stats": ("kb.cli.query", "stats_command", "Count studies, arms, results, claims and triples."),
+    "new": ("kb.cli.forms", "new", "Print a blank extraction form (YAML, a comment on every field)."),
+    "add": ("kb.cli.forms", "add", "Check extraction forms and add them as studies (all or nothing)."),
+    "show": ("kb.cli.forms", "show", "Show one study as a form (yaml), canonical Turtle (ttl) or a card (md)."),
+    "fmt": ("kb.cli.forms", "fmt", "Rewrite study files as canonical Turtle; --check only reports."),
+    "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
 }
 
 
