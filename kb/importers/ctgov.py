@@ -136,6 +136,28 @@ def slugify(text: str, fallback: str = "x") -> str:
     return slug or fallback
 
 
+def concept_key(label: str) -> str:
+    """The local name of a concept declared for ``label``: its slug, made unique when cut short.
+
+    >>> concept_key("Atopic Dermatitis"), concept_key("≥50% reduction")
+    ('atopic-dermatitis', '50-reduction-7e18ec9e')
+    >>> len(concept_key("Percentage of Participants With a Positive Response at Week 16 or 24"))
+    60
+    """
+    import hashlib
+
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    whole = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "concept"
+    lossy = len(whole) > 60 or re.search(r"[<>=+]", label) or ascii_text != label
+    if not lossy:
+        return whole
+    # A slug loses symbols ("≥", "<") and is cut at 60 characters: a hash of the whole
+    # label keeps apart concepts whose slugs would otherwise be the same.
+    folded = " ".join(unicodedata.normalize("NFKC", label).casefold().split())
+    digest = hashlib.sha1(folded.encode("utf-8")).hexdigest()[:8]
+    return f"{whole[:51].rstrip('-')}-{digest}"
+
+
 def normalise_label(text: str) -> str:
     """Case, punctuation and spacing folded away, for matching labels.
 
@@ -567,7 +589,7 @@ class _Mapper:
         if found is not None:
             return found
         scheme = self.concepts.schemes[kind]
-        iri = URIRef(f"{scheme}{slugify(label)}")
+        iri = URIRef(f"{scheme}{concept_key(label)}")
         if iri in self.concepts.known or iri in self.declared:
             return iri
         self.declared.add(iri)
@@ -1244,8 +1266,7 @@ class _Mapper:
             role = _OUTCOME_ROLES.get(_norm_enum(m.get("type")))
             if role:
                 self.add(o, EKB.outcomeRole, self.term(role))
-            concept = self.concepts.find("outcome", title)
-            self.add(o, EKB.outcomeConcept, concept)
+            self.add(o, EKB.outcomeConcept, self.concept("outcome", title))
             self.lit(o, EKB.definition, _text(m.get("description")))
             unit = _text(m.get("unitOfMeasure"))
             self.lit(o, EKB.unit, unit)
@@ -1510,7 +1531,7 @@ class _Mapper:
                 self.record(o, EKB.Outcome, path, measure)
                 self.lit(o, RDFS.label, measure)
                 self.add(o, EKB.outcomeRole, self.term(role))
-                self.add(o, EKB.outcomeConcept, self.concepts.find("outcome", measure))
+                self.add(o, EKB.outcomeConcept, self.concept("outcome", measure))
                 self.lit(o, EKB.definition, _text(ro.get("description")))
                 time_frame = _text(ro.get("timeFrame"))
                 self.lit(o, EKB.timepointText, time_frame)
@@ -1577,6 +1598,12 @@ class _Mapper:
                 self.record(o, EKB.Outcome, ipath, kind)
                 self.lit(o, RDFS.label, label)
                 self.add(o, EKB.outcomeRole, self.term("disposition"))
+                flow_label = (
+                    f"participant flow: {kind.casefold()}"
+                    if list_key == "milestones"
+                    else f"withdrawal: {kind.casefold()}"
+                )
+                self.add(o, EKB.outcomeConcept, self.concept("outcome", flow_label))
                 self.lit(o, EKB.unit, "participants")
                 what = "milestone" if list_key == "milestones" else "reason for withdrawal"
                 self.note(o, f"Participant flow ({what}).")
