@@ -222,3 +222,28 @@ def test_lupus_on_the_shipped_kb_reaches_every_lupus_condition() -> None:
                for r in rows)
     assert all(r["condition"].startswith("https://w3id.org/evidence-kb/vocab/condition/") for r in rows)
     assert all(r["studies"] >= 1 for r in rows)
+
+
+def test_evidence_map_sums_only_known_enrolment_and_counts_the_studies_without_it(tmp_path: Path) -> None:
+    # A made-up second study (test data only) with no enrolled number.
+    (tmp_path / "studies").mkdir()
+    shutil.copy(PILOT, tmp_path / "studies" / PILOT.name)
+    (tmp_path / "studies" / "test-no-n.ttl").write_text(
+        "@prefix ekb: <https://w3id.org/evidence-kb/ontology#> .\n"
+        "@base <https://w3id.org/evidence-kb/resource/> .\n"
+        "<study/test-no-n> a ekb:Study ; ekb:studyId \"test-no-n\" ;\n"
+        "  ekb:design <https://w3id.org/evidence-kb/vocab/design/case-series> ;\n"
+        "  ekb:hasPopulation <study/test-no-n/population> ; ekb:hasArm <study/test-no-n/arm/a> .\n"
+        "<study/test-no-n/population> a ekb:Population ;\n"
+        "  ekb:condition <https://w3id.org/evidence-kb/vocab/condition/refractory-lupus-nephritis> .\n"
+        "<study/test-no-n/arm/a> a ekb:Arm ; ekb:receives <study/test-no-n/arm/a/intervention> .\n"
+        "<study/test-no-n/arm/a/intervention> a ekb:Intervention ;\n"
+        "  ekb:agent <https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2> .\n",
+        encoding="utf-8",
+    )
+    code, out, _ = ekb("query", "evidence-map", "-p", "condition=LN", "-f", "json", "--kb", str(tmp_path))
+    assert code == 0
+    [row] = json.loads(out)
+    assert (row["studies"], row["participants"], row["studies_without_n"]) == (2, 10, 1)
+    assert row["best_design"] == "single-arm trial"  # rank 2 beats the case series' 1
+    assert set(row["study_ids"].split("; ")) == {"il2-refractory-ln-2021", "test-no-n"}
