@@ -34,7 +34,8 @@ def run(*args: str) -> object:
 def pilot_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     kb = tmp_path_factory.mktemp("pilot-only")
     (kb / "studies").mkdir()
-    shutil.copy(shipped_kb_dir() / "studies" / f"{PILOT_ID}.ttl", kb / "studies")
+    frozen = Path(__file__).parent / "data" / "golden" / "export" / "pilot-study.ttl"
+    shutil.copy(frozen, kb / "studies" / f"{PILOT_ID}.ttl")
     return kb
 
 

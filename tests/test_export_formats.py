@@ -24,8 +24,10 @@ from kb.export.tables import extract, select_studies
 from kb.paths import shipped_kb_dir
 from kb.store import EmbeddedStore
 
-PILOT = shipped_kb_dir() / "studies" / "il2-refractory-ln-2021.ttl"
 GOLDEN = Path(__file__).parent / "data" / "golden" / "export"
+# A frozen copy of the pilot study: the shipped file is still being extended, and golden
+# files must change only when the export code does.
+PILOT = GOLDEN / "pilot-study.ttl"
 UPDATE = os.environ.get("EKB_UPDATE_GOLDEN") == "1"
 
 
@@ -33,7 +35,7 @@ UPDATE = os.environ.get("EKB_UPDATE_GOLDEN") == "1"
 def pilot_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     kb = tmp_path_factory.mktemp("pilot-kb")
     (kb / "studies").mkdir()
-    shutil.copy(PILOT, kb / "studies" / PILOT.name)
+    shutil.copy(PILOT, kb / "studies" / "il2-refractory-ln-2021.ttl")
     return kb
 
 
@@ -290,7 +292,7 @@ def test_formula_text_is_neutralised_in_csv_and_stored_as_text_in_xlsx(tmp_path:
     evil = '=HYPERLINK(\\"http://example.org\\",\\"x\\")'
     marker = 'ekb:title "Low-dose interleukin-2 as add-on therapy for refractory lupus nephritis (pilot study)"'
     assert marker in text
-    (kb / "studies" / PILOT.name).write_text(
+    (kb / "studies" / "il2-refractory-ln-2021.ttl").write_text(
         text.replace(marker, f'ekb:title "{evil}"', 1), encoding="utf-8"
     )
     store = EmbeddedStore.open_kb(kb)

@@ -11,6 +11,7 @@ isomorphic to the knowledge base's study graphs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,12 @@ def render(store: Any, selection: Any, *, fmt: str = "ttl", output: Path | None 
             lines = graph.serialize(format="nt").splitlines()
             text = "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
         elif fmt == "jsonld":
-            context = {p: iri for p, iri in PREFIXES.items()}
-            text = graph.serialize(format="json-ld", context=context, sort_keys=True, indent=2)
+            context = dict(PREFIXES.items())
+            doc = json.loads(graph.serialize(format="json-ld", context=context))
+            # rdflib orders subjects by set iteration, which changes between processes.
+            if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
+                doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+            text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         else:
             text = graph.serialize(format=RDFLIB_FORMATS[fmt])
     return Rendered({"": text.encode("utf-8")})
