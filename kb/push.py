@@ -61,45 +61,38 @@ DEFAULT_GRAPH_LABEL = "(default graph)"
 
 @dataclass
 class GraphPayload:
-    """What goes into one target graph: N-Triples lines, plus the blank-node triples,
-    which must travel in one request."""
+    """What goes into one target graph, as units that must each travel in one request:
+    a single N-Triples line, or every triple of one group of connected blank nodes."""
 
     graph: str | None  # None: the default graph
-    lines: list[bytes] = field(default_factory=list)
-    bnode_block: bytes = b""
-    bnode_triples: int = 0
+    units: list[bytes] = field(default_factory=list)
+    triples: int = 0
 
     @property
     def label(self) -> str:
         return self.graph if self.graph is not None else DEFAULT_GRAPH_LABEL
 
     @property
-    def triples(self) -> int:
-        return len(self.lines) + self.bnode_triples
-
-    @property
     def size(self) -> int:
-        return sum(len(line) for line in self.lines) + len(self.bnode_block)
+        return sum(len(unit) for unit in self.units)
 
     def body(self) -> bytes:
-        return b"".join(self.lines) + self.bnode_block
+        return b"".join(self.units)
 
     def chunks(self, limit: int) -> list[bytes]:
-        """Bodies of at most ``limit`` bytes each (a single longer triple, or the
-        blank-node group, travels alone and may exceed it)."""
+        """Bodies of at most ``limit`` bytes each (a single unit longer than that
+        travels alone and exceeds it)."""
         out: list[bytes] = []
         current: list[bytes] = []
         size = 0
-        for line in self.lines:
-            if current and size + len(line) > limit:
+        for unit in self.units:
+            if current and size + len(unit) > limit:
                 out.append(b"".join(current))
                 current, size = [], 0
-            current.append(line)
-            size += len(line)
+            current.append(unit)
+            size += len(unit)
         if current:
             out.append(b"".join(current))
-        if self.bnode_block:
-            out.append(self.bnode_block)
         return out
 
 
@@ -209,13 +202,43 @@ def plan_push(
     order = sorted(plain, key=lambda g: (g != SCHEMA_GRAPH, g or ""))
     for target in order:
         payload = GraphPayload(target)
-        payload.lines = sorted(_ntriples_lines(plain[target]))
-        bnodes = with_bnodes.get(target)
-        if bnodes:
-            payload.bnode_block = b"".join(sorted(_ntriples_lines(bnodes)))
-            payload.bnode_triples = len(bnodes)
+        payload.units = sorted(_ntriples_lines(plain[target]))
+        payload.units += _blank_node_groups(with_bnodes.get(target, set()))
+        payload.triples = len(plain[target]) + len(with_bnodes.get(target, ()))
         payloads.append(payload)
     return PushPlan(layout, payloads)
+
+
+def _blank_node_groups(triples: set[ox.Triple]) -> list[bytes]:
+    """The triples as one N-Triples block per group of blank nodes linked by a triple.
+
+    Blank node labels only mean something inside one request, so ``_:b ex:p _:c``
+    and the triples about ``_:b`` and ``_:c`` must all be sent together.
+    """
+    import pyoxigraph as ox
+
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def blank(term: object) -> str | None:
+        return term.value if isinstance(term, ox.BlankNode) else None
+
+    for triple in triples:
+        ends = [b for b in (blank(triple.subject), blank(triple.object)) if b is not None]
+        for end in ends[1:]:
+            parent[root(end)] = root(ends[0])
+    groups: dict[str, list[ox.Triple]] = {}
+    for triple in triples:
+        first = blank(triple.subject) or blank(triple.object)
+        assert first is not None
+        groups.setdefault(root(first), []).append(triple)
+    blocks = [b"".join(sorted(_ntriples_lines(group))) for group in groups.values()]
+    return sorted(blocks)
 
 
 def _ntriples_lines(triples: Iterable[ox.Triple]) -> list[bytes]:

@@ -365,7 +365,7 @@ class RemoteStore:
             raise self._fail(
                 f"answered with RDF that could not be read ({content_type}): {exc}"
             ) from None
-        return [(s, p, _normalise_literal(o)) for s, p, o in graph]  # type: ignore[misc]
+        return [(s, p, _normalise_literal(o)) for s, p, o in graph]  # type: ignore[misc,arg-type]
 
 
 def _normalise_literal(term: Identifier) -> Identifier:
