@@ -125,7 +125,11 @@ def all_labels(store: Store, scheme: str | None = None) -> dict[str, str]:
 
 def pref_label(store: Store, iri: str) -> str | None:
     """The preferred label of a concept, or ``None``."""
-    query = _PREFIX + f"SELECT ?label WHERE {{ {sparql_iri(iri)} skos:prefLabel ?label }} ORDER BY ?label LIMIT 1"
+    query = (
+        _PREFIX
+        + f"SELECT ?label WHERE {{ {sparql_iri(iri)} skos:prefLabel ?label }}"
+        + " ORDER BY ?label LIMIT 1"
+    )
     rows = store.select(query).rows
     return str(rows[0]["label"]) if rows else None
 
@@ -146,12 +150,16 @@ def _nearest_labels(store: Store, text: str, scheme: str | None, n: int = 5) -> 
 def _check_iri(store: Store, iri: str, text: str, scheme: str | None) -> str:
     term = sparql_iri(iri)
     is_concept = store.ask(
-        _PREFIX + f"ASK {{ {{ {term} a skos:Concept }} UNION {{ {term} skos:inScheme ?s }} UNION {{ {term} skos:prefLabel ?l }} }}"
+        _PREFIX
+        + f"ASK {{ {{ {term} a skos:Concept }} UNION {{ {term} skos:inScheme ?s }}"
+        + f" UNION {{ {term} skos:prefLabel ?l }} }}"
     )
     if not is_concept:
         raise UsageError(f"{text!r} is not a concept in the knowledge base's vocabularies")
     if scheme is not None:
-        in_scheme = store.ask(_PREFIX + f"ASK {{ {term} skos:inScheme {sparql_iri(scheme_iri(scheme))} }}")
+        in_scheme = store.ask(
+            _PREFIX + f"ASK {{ {term} skos:inScheme {sparql_iri(scheme_iri(scheme))} }}"
+        )
         if not in_scheme:
             raise UsageError(f"{shorten(iri)} is not a {_scheme_name(scheme)} concept")
     return iri
@@ -176,11 +184,11 @@ def resolve(store: Store, text: str, scheme: str | None = None) -> str:
     if len(concepts) == 1:
         return concepts[0]
     if len(concepts) > 1:
-        listing = "; ".join(
-            f"{shorten(iri)} ({pref_label(store, iri) or iri})" for iri in concepts
-        )
+        listing = "; ".join(f"{shorten(iri)} ({pref_label(store, iri) or iri})" for iri in concepts)
         where = f" among {_scheme_name(scheme)} concepts" if scheme else ""
-        raise UsageError(f"{stripped!r} is ambiguous{where}: it could be {listing}. Give a CURIE to choose.")
+        raise UsageError(
+            f"{stripped!r} is ambiguous{where}: it could be {listing}. Give a CURIE to choose."
+        )
     near = _nearest_labels(store, stripped, scheme)
     hint = f" Nearest labels: {', '.join(repr(label) for label in near)}." if near else ""
     raise UsageError(f"no {_scheme_name(scheme)} called {stripped!r}.{hint}")
@@ -195,7 +203,8 @@ def expand_narrower(store: Store, iri: str) -> list[str]:
     term = sparql_iri(iri)
     query = (
         _PREFIX
-        + f"SELECT DISTINCT ?concept WHERE {{ ?concept (skos:broader|^skos:narrower)* {term} }} ORDER BY ?concept"
+        + "SELECT DISTINCT ?concept WHERE {"
+        + f" ?concept (skos:broader|^skos:narrower)* {term} }} ORDER BY ?concept"
     )
     found = {str(row["concept"]) for row in store.select(query).rows}
     found.discard(iri)

@@ -114,7 +114,10 @@ def text_value(term: Identifier | None, *, short_iris: bool = False) -> str:
 
 
 def _rows_as_text(result: QueryResult, *, short_iris: bool) -> list[list[str]]:
-    return [[text_value(row.get(c), short_iris=short_iris) for c in result.columns] for row in result.rows]
+    return [
+        [text_value(row.get(c), short_iris=short_iris) for c in result.columns]
+        for row in result.rows
+    ]
 
 
 def to_json(result: QueryResult) -> str:
@@ -152,7 +155,9 @@ def to_tsv(result: QueryResult) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+    return (
+        text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+    )
 
 
 def to_markdown(result: QueryResult) -> str:

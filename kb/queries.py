@@ -5,7 +5,8 @@ Each query is one ``queries/<name>.rq`` file, plain SPARQL with a YAML header on
 
     #+ summary: Results for one outcome across studies
     #+ params:
-    #+   - {name: outcome, type: concept, scheme: outcome, required: true, variable: outcome_concept}
+    #+   - {name: outcome, type: concept, scheme: outcome, required: true,
+    #+      variable: outcome_concept}
     #+ columns: [study, arm, events, total, source]
     #+ tags: [outcomes]
 
@@ -42,6 +43,8 @@ from kb.errors import CouldNotRun, UsageError
 from kb.namespaces import PREFIXES, RES
 
 if TYPE_CHECKING:
+    from rdflib.term import Identifier
+
     from kb.store import QueryResult, Store
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -192,7 +195,9 @@ class CannedQuery:
         names = [p.name for p in self.params]
         hint = _did_you_mean(name, names)
         listing = ", ".join(names) if names else "none"
-        raise UsageError(f"query {self.name!r} has no parameter {name!r}.{hint} Its parameters: {listing}")
+        raise UsageError(
+            f"query {self.name!r} has no parameter {name!r}.{hint} Its parameters: {listing}"
+        )
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str:
@@ -236,7 +241,9 @@ def load_query_file(path: Path) -> CannedQuery:
     header = parse_header(text, str(path))
     unknown = set(header) - HEADER_KEYS
     if unknown:
-        raise CouldNotRun(f"{path}: unknown header keys {sorted(unknown)}; known: {sorted(HEADER_KEYS)}")
+        raise CouldNotRun(
+            f"{path}: unknown header keys {sorted(unknown)}; known: {sorted(HEADER_KEYS)}"
+        )
     params = []
     for raw in header.get("params") or []:
         if not isinstance(raw, dict) or "name" not in raw or "type" not in raw:
@@ -308,7 +315,9 @@ def _terms_for(store: Store, query: CannedQuery, param: Param, value: str) -> li
         return [sparql_iri(to_iri(value))]
     if param.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", value):
-            raise UsageError(f"parameter {param.name!r} of {query.name!r} must be a whole number, not {value!r}")
+            raise UsageError(
+                f"parameter {param.name!r} of {query.name!r} must be a whole number, not {value!r}"
+            )
         return [sparql_literal(str(int(value)), XSD + "integer")]
     if param.type == "decimal":
         try:
@@ -316,7 +325,9 @@ def _terms_for(store: Store, query: CannedQuery, param: Param, value: str) -> li
         except InvalidOperation:
             number = Decimal("NaN")
         if not number.is_finite():
-            raise UsageError(f"parameter {param.name!r} of {query.name!r} must be a number, not {value!r}")
+            raise UsageError(
+                f"parameter {param.name!r} of {query.name!r} must be a number, not {value!r}"
+            )
         text = format(number, "f")
         if "." not in text:
             text += ".0"
@@ -342,7 +353,9 @@ def resolve_study(store: Store, text: str) -> str:
     result = store.select(f"SELECT ?id WHERE {{ ?s a <{ekb}Study> ; <{ekb}studyId> ?id }}")
     ids = sorted(str(row["id"]) for row in result.rows if "id" in row)
     hint = _did_you_mean(text.rsplit("/", 1)[-1], ids)
-    raise UsageError(f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them.")
+    raise UsageError(
+        f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them."
+    )
 
 
 def where_insert_position(text: str) -> int:
@@ -402,7 +415,18 @@ def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> 
 # ---------------------------------------------------------------------------
 # Ad-hoc queries and statistics
 
-_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+_UPDATE_WORDS = {
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "DROP",
+    "CREATE",
+    "ADD",
+    "MOVE",
+    "COPY",
+    "WITH",
+}
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -426,7 +450,9 @@ def query_form(text: str) -> str:
     bare = _keywords_only(text)
     words = {w.upper() for w in re.findall(r"[A-Za-z]+", bare)}
     if words & _UPDATE_WORDS:
-        raise UsageError("updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)")
+        raise UsageError(
+            "updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)"
+        )
     form = _FORM.search(bare)
     if form is None:
         raise UsageError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
@@ -451,7 +477,9 @@ def run_sparql(store: Store, text: str) -> QueryResult:
     if form == "ASK":
         return QueryResult(["result"], [{"result": Literal(store.ask(text))}])
     triples = store.construct(text)
-    rows = [{"subject": s, "predicate": p, "object": o} for s, p, o in sorted(triples, key=_triple_key)]
+    rows = [
+        {"subject": s, "predicate": p, "object": o} for s, p, o in sorted(triples, key=_triple_key)
+    ]
     return QueryResult(["subject", "predicate", "object"], rows)
 
 
@@ -471,7 +499,7 @@ def catalogue_result(directory: Path | None = None) -> QueryResult:
 
     from kb.store import QueryResult
 
-    rows = []
+    rows: list[dict[str, Identifier]] = []
     for query in catalogue(directory).values():
         rows.append(
             {

@@ -1,4 +1,4 @@
-"""`ekb queries | query | sparql | stats` through click's CliRunner, on a KB holding only the pilot."""
+"""`ekb queries | query | sparql | stats` through CliRunner, on a KB holding only the pilot."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.paths import shipped_kb_dir
 
+EKB = "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>\n"
 PILOT = shipped_kb_dir() / "studies" / "il2-refractory-ln-2021.ttl"
 SOURCE_PLS = "https://w3id.org/evidence-kb/resource/study/il2-refractory-ln-2021/source/pls"
 
@@ -32,7 +33,9 @@ def ekb(*args: str) -> tuple[int, str, str]:
 
 
 def test_evidence_map_for_lupus_lists_low_dose_il2_with_one_study_of_ten(pilot_kb: Path) -> None:
-    code, out, _ = ekb("query", "evidence-map", "-p", "condition=lupus", "-f", "json", "--kb", str(pilot_kb))
+    code, out, _ = ekb(
+        "query", "evidence-map", "-p", "condition=lupus", "-f", "json", "--kb", str(pilot_kb)
+    )
     assert code == 0
     rows = json.loads(out)
     assert len(rows) == 1
@@ -49,8 +52,12 @@ def test_evidence_map_for_lupus_lists_low_dose_il2_with_one_study_of_ten(pilot_k
     assert row["study_ids"] == "il2-refractory-ln-2021"
 
 
-def test_outcome_results_for_proteinuria_show_7_of_10_and_minus_50_3_with_their_source(pilot_kb: Path) -> None:
-    code, out, _ = ekb("query", "outcome-results", "-p", "outcome=proteinuria", "-f", "json", "--kb", str(pilot_kb))
+def test_outcome_results_for_proteinuria_show_7_of_10_and_minus_50_3_with_their_source(
+    pilot_kb: Path,
+) -> None:
+    code, out, _ = ekb(
+        "query", "outcome-results", "-p", "outcome=proteinuria", "-f", "json", "--kb", str(pilot_kb)
+    )
     assert code == 0
     rows = json.loads(out)
     binary = [r for r in rows if r["events"] is not None]
@@ -64,15 +71,21 @@ def test_outcome_results_for_proteinuria_show_7_of_10_and_minus_50_3_with_their_
         assert "single arm" in row["caveats"] and "open label" in row["caveats"]
 
 
-def test_outcome_results_as_a_table_show_the_numbers_and_the_shortened_source(pilot_kb: Path) -> None:
-    code, out, _ = ekb("query", "outcome-results", "-p", "outcome=proteinuria", "--kb", str(pilot_kb))
+def test_outcome_results_as_a_table_show_the_numbers_and_the_shortened_source(
+    pilot_kb: Path,
+) -> None:
+    code, out, _ = ekb(
+        "query", "outcome-results", "-p", "outcome=proteinuria", "--kb", str(pilot_kb)
+    )
     assert code == 0
     assert "study/il2-refractory-ln-2021/source/pls" in out
     assert " -50.3 " in out and " 7 " in out and " 10 " in out
 
 
 def test_csv_output_keeps_the_negative_number(pilot_kb: Path) -> None:
-    code, out, _ = ekb("query", "outcome-results", "-p", "outcome=proteinuria", "-f", "csv", "--kb", str(pilot_kb))
+    code, out, _ = ekb(
+        "query", "outcome-results", "-p", "outcome=proteinuria", "-f", "csv", "--kb", str(pilot_kb)
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert "-50.3" in [r["percent_change"] for r in rows]
@@ -80,7 +93,18 @@ def test_csv_output_keeps_the_negative_number(pilot_kb: Path) -> None:
 
 def test_output_file_is_written_and_stdout_stays_empty(pilot_kb: Path, tmp_path: Path) -> None:
     target = tmp_path / "map.md"
-    code, out, _ = ekb("query", "evidence-map", "-p", "condition=SLE", "-f", "md", "-o", str(target), "--kb", str(pilot_kb))
+    code, out, _ = ekb(
+        "query",
+        "evidence-map",
+        "-p",
+        "condition=SLE",
+        "-f",
+        "md",
+        "-o",
+        str(target),
+        "--kb",
+        str(pilot_kb),
+    )
     assert code == 0 and out == ""
     text = target.read_text(encoding="utf-8")
     assert text.startswith("| condition | condition_label |")
@@ -117,7 +141,12 @@ def test_an_unknown_concept_exits_2_with_the_nearest_labels(pilot_kb: Path) -> N
 
 def test_a_hostile_parameter_value_exits_2_without_running_anything_else(pilot_kb: Path) -> None:
     code, out, err = ekb(
-        "query", "outcome-results", "-p", 'outcome=proteinuria" } ?s ?p ?o . #', "--kb", str(pilot_kb)
+        "query",
+        "outcome-results",
+        "-p",
+        'outcome=proteinuria" } ?s ?p ?o . #',
+        "--kb",
+        str(pilot_kb),
     )
     assert code == 2 and out == ""
     assert "no outcome called" in err
@@ -131,7 +160,7 @@ def test_an_ambiguous_concept_lists_the_candidates(tmp_path: Path) -> None:
     (tmp_path / "vocab" / "extra.ttl").write_text(
         "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
         "<https://example.org/lichen-nitidus> a skos:Concept ;\n"
-        '    skos:inScheme <https://w3id.org/evidence-kb/vocab/condition/> ;\n'
+        "    skos:inScheme <https://w3id.org/evidence-kb/vocab/condition/> ;\n"
         '    skos:prefLabel "lichen nitidus"@en ; skos:altLabel "LN"@en .\n',
         encoding="utf-8",
     )
@@ -139,7 +168,16 @@ def test_an_ambiguous_concept_lists_the_candidates(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     assert "ambiguous" in err
     assert "cond:lupus-nephritis" in err and "https://example.org/lichen-nitidus" in err
-    code, out, _ = ekb("query", "evidence-map", "-p", "condition=cond:lupus-nephritis", "-f", "json", "--kb", str(tmp_path))
+    code, out, _ = ekb(
+        "query",
+        "evidence-map",
+        "-p",
+        "condition=cond:lupus-nephritis",
+        "-f",
+        "json",
+        "--kb",
+        str(tmp_path),
+    )
     assert code == 0 and len(json.loads(out)) == 1
 
 
@@ -166,21 +204,29 @@ def test_queries_name_describes_one_query() -> None:
 
 def test_sparql_runs_a_select_on_the_kb(pilot_kb: Path) -> None:
     code, out, _ = ekb(
-        "sparql", "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#> SELECT ?n WHERE { ?p ekb:enrolled ?n }",
-        "--format", "json", "--kb", str(pilot_kb),
+        "sparql",
+        EKB + "SELECT ?n WHERE { ?p ekb:enrolled ?n }",
+        "--format",
+        "json",
+        "--kb",
+        str(pilot_kb),
     )
     assert code == 0 and json.loads(out) == [{"n": 10}]
 
 
 def test_sparql_reads_a_query_file(pilot_kb: Path, tmp_path: Path) -> None:
     query = tmp_path / "q.rq"
-    query.write_text("PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>\nASK { ?r ekb:events 7 }\n", encoding="utf-8")
+    query.write_text(
+        "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>\nASK { ?r ekb:events 7 }\n",
+        encoding="utf-8",
+    )
     code, out, _ = ekb("sparql", "-f", str(query), "--format", "jsonl", "--kb", str(pilot_kb))
     assert code == 0 and json.loads(out) == {"result": True}
 
 
 @pytest.mark.parametrize(
-    "update", ["INSERT DATA { <http://a> <http://b> <http://c> }", "DELETE WHERE { ?s ?p ?o }", "DROP ALL"]
+    "update",
+    ["INSERT DATA { <http://a> <http://b> <http://c> }", "DELETE WHERE { ?s ?p ?o }", "DROP ALL"],
 )
 def test_sparql_refuses_updates_with_exit_2(pilot_kb: Path, update: str) -> None:
     code, out, err = ekb("sparql", update, "--kb", str(pilot_kb))
@@ -214,34 +260,53 @@ def test_stats_counts_studies_arms_results_claims_and_triples(pilot_kb: Path) ->
 
 
 def test_lupus_on_the_shipped_kb_reaches_every_lupus_condition() -> None:
-    # Stays true as studies are added: every row's condition is SLE or narrower, and the pilot is there.
-    code, out, _ = ekb("query", "evidence-map", "-p", "condition=lupus", "-f", "json", "--kb", str(shipped_kb_dir()))
+    # Stays true as studies are added: every condition is SLE or narrower; the pilot is there.
+    code, out, _ = ekb(
+        "query",
+        "evidence-map",
+        "-p",
+        "condition=lupus",
+        "-f",
+        "json",
+        "--kb",
+        str(shipped_kb_dir()),
+    )
     assert code == 0
     rows = json.loads(out)
-    assert any(r["study_ids"] == "il2-refractory-ln-2021" or "il2-refractory-ln-2021" in r["study_ids"].split("; ")
-               for r in rows)
-    assert all(r["condition"].startswith("https://w3id.org/evidence-kb/vocab/condition/") for r in rows)
+    assert any(
+        r["study_ids"] == "il2-refractory-ln-2021"
+        or "il2-refractory-ln-2021" in r["study_ids"].split("; ")
+        for r in rows
+    )
+    assert all(
+        r["condition"].startswith("https://w3id.org/evidence-kb/vocab/condition/") for r in rows
+    )
     assert all(r["studies"] >= 1 for r in rows)
 
 
-def test_evidence_map_sums_only_known_enrolment_and_counts_the_studies_without_it(tmp_path: Path) -> None:
+def test_evidence_map_sums_only_known_enrolment_and_counts_the_studies_without_it(
+    tmp_path: Path,
+) -> None:
     # A made-up second study (test data only) with no enrolled number.
     (tmp_path / "studies").mkdir()
     shutil.copy(PILOT, tmp_path / "studies" / PILOT.name)
     (tmp_path / "studies" / "test-no-n.ttl").write_text(
         "@prefix ekb: <https://w3id.org/evidence-kb/ontology#> .\n"
         "@base <https://w3id.org/evidence-kb/resource/> .\n"
-        "<study/test-no-n> a ekb:Study ; ekb:studyId \"test-no-n\" ;\n"
+        '<study/test-no-n> a ekb:Study ; ekb:studyId "test-no-n" ;\n'
         "  ekb:design <https://w3id.org/evidence-kb/vocab/design/case-series> ;\n"
         "  ekb:hasPopulation <study/test-no-n/population> ; ekb:hasArm <study/test-no-n/arm/a> .\n"
         "<study/test-no-n/population> a ekb:Population ;\n"
-        "  ekb:condition <https://w3id.org/evidence-kb/vocab/condition/refractory-lupus-nephritis> .\n"
+        "  ekb:condition\n"
+        "  <https://w3id.org/evidence-kb/vocab/condition/refractory-lupus-nephritis> .\n"
         "<study/test-no-n/arm/a> a ekb:Arm ; ekb:receives <study/test-no-n/arm/a/intervention> .\n"
         "<study/test-no-n/arm/a/intervention> a ekb:Intervention ;\n"
         "  ekb:agent <https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2> .\n",
         encoding="utf-8",
     )
-    code, out, _ = ekb("query", "evidence-map", "-p", "condition=LN", "-f", "json", "--kb", str(tmp_path))
+    code, out, _ = ekb(
+        "query", "evidence-map", "-p", "condition=LN", "-f", "json", "--kb", str(tmp_path)
+    )
     assert code == 0
     [row] = json.loads(out)
     assert (row["studies"], row["participants"], row["studies_without_n"]) == (2, 10, 1)

@@ -42,11 +42,17 @@ def test_help_imports_no_rdf_library() -> None:
         "        cli([name, '--help'], prog_name='ekb')\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('rdflib', 'pyoxigraph', 'pyshacl'))\n"
+        "roots = ('rdflib', 'pyoxigraph', 'pyshacl')\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in roots)\n"
         "print(json.dumps(heavy), file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     heavy = json.loads(done.stderr.strip().splitlines()[-1])
     assert heavy == [], f"--help imported {heavy}"

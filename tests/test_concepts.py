@@ -85,7 +85,9 @@ def test_unknown_scheme_names_suggest_the_nearest(store: EmbeddedStore) -> None:
         concepts.resolve(store, "lupus", "conditon")
 
 
-def test_expand_narrower_includes_lupus_nephritis_under_sle_transitively(store: EmbeddedStore) -> None:
+def test_expand_narrower_includes_lupus_nephritis_under_sle_transitively(
+    store: EmbeddedStore,
+) -> None:
     found = concepts.expand_narrower(store, f"{COND}systemic-lupus-erythematosus")
     assert found[0] == f"{COND}systemic-lupus-erythematosus"
     assert f"{COND}lupus-nephritis" in found
@@ -99,7 +101,9 @@ def test_expand_narrower_of_a_leaf_is_the_leaf_alone(store: EmbeddedStore) -> No
     assert concepts.expand_narrower(store, leaf) == [leaf]
 
 
-def test_resolve_with_narrower_finds_a_response_defined_on_proteinuria(store: EmbeddedStore) -> None:
+def test_resolve_with_narrower_finds_a_response_defined_on_proteinuria(
+    store: EmbeddedStore,
+) -> None:
     found = concepts.resolve_with_narrower(store, "proteinuria", "outcome")
     assert found[0] == f"{OUTC}proteinuria"
     assert f"{OUTC}proteinuria-improvement-50" in found

@@ -43,7 +43,9 @@ def result() -> QueryResult:
     )
 
 
-def test_json_gives_numbers_as_numbers_booleans_as_booleans_and_null_when_unbound(result: QueryResult) -> None:
+def test_json_gives_numbers_as_numbers_booleans_as_booleans_and_null_when_unbound(
+    result: QueryResult,
+) -> None:
     rows = json.loads(render(result, "json"))
     assert rows[0]["events"] == 7 and isinstance(rows[0]["events"], int)
     assert rows[0]["change"] == -50.3

@@ -15,16 +15,49 @@ from kb.errors import CouldNotRun, UsageError
 from kb.paths import queries_dir, shipped_kb_dir
 from kb.store import EmbeddedStore
 
+EKB = "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>\n"
 PILOT = shipped_kb_dir() / "studies" / "il2-refractory-ln-2021.ttl"
 REQUIRED_QUERIES = {
-    "studies", "pico", "outcome-results", "safety", "evidence-map", "characteristics", "claims",
-    "provenance", "missing-data", "meta-input", "head-to-head", "counts",
+    "studies",
+    "pico",
+    "outcome-results",
+    "safety",
+    "evidence-map",
+    "characteristics",
+    "claims",
+    "provenance",
+    "missing-data",
+    "meta-input",
+    "head-to-head",
+    "counts",
 }
 META_INPUT_COLUMNS = [
-    "study", "study_title", "design", "blinding", "arm", "arm_label", "arm_role", "intervention",
-    "intervention_label", "condition_label", "outcome", "outcome_concept", "outcome_label",
-    "timepoint_weeks", "events", "total", "mean", "sd", "n", "subgroup", "analysis_population",
-    "single_arm", "exclude", "quality_flag", "source", "source_type",
+    "study",
+    "study_title",
+    "design",
+    "blinding",
+    "arm",
+    "arm_label",
+    "arm_role",
+    "intervention",
+    "intervention_label",
+    "condition_label",
+    "outcome",
+    "outcome_concept",
+    "outcome_label",
+    "timepoint_weeks",
+    "events",
+    "total",
+    "mean",
+    "sd",
+    "n",
+    "subgroup",
+    "analysis_population",
+    "single_arm",
+    "exclude",
+    "quality_flag",
+    "source",
+    "source_type",
 ]
 # A value for each kind of parameter that exists in the shipped vocabularies and pilot.
 SAMPLE_VALUES = {
@@ -38,9 +71,7 @@ CATALOGUE = queries.catalogue()
 
 def sample_params(query: queries.CannedQuery, *, optional: bool) -> dict[str, str]:
     return {
-        p.name: SAMPLE_VALUES[(p.type, p.scheme)]
-        for p in query.params
-        if p.required or optional
+        p.name: SAMPLE_VALUES[(p.type, p.scheme)] for p in query.params if p.required or optional
     }
 
 
@@ -84,13 +115,15 @@ def test_every_query_has_a_complete_header_and_an_order_by(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_declared_params_are_exactly_the_variables_the_query_binds(name: str) -> None:
     query = CATALOGUE[name]
-    body = query.text[queries.where_insert_position(query.text):]
+    body = query.text[queries.where_insert_position(query.text) :]
     optional_slots = set(re.findall(r"FILTER\(!BOUND\(\?(\w+)\) \|\|", body))
     declared_optional = {p.variable for p in query.params if not p.required and p.default is None}
     assert optional_slots == declared_optional
     for param in query.params:
         assert re.search(rf"\?{param.variable}\b", body), f"?{param.variable} is never used"
-        assert not re.search(rf"VALUES\s+\?{param.variable}\b", query.text), "bound by the file itself"
+        assert not re.search(rf"VALUES\s+\?{param.variable}\b", query.text), (
+            "bound by the file itself"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
@@ -174,7 +207,9 @@ def test_bind_inserts_values_at_the_top_of_the_outer_where(pilot_store: Embedded
     assert where < values < text.index("SELECT", where)
     assert "<https://w3id.org/evidence-kb/vocab/condition/refractory-lupus-nephritis>" in text
     # the rest of the text is unchanged
-    assert text.replace(text[where + len("WHERE {") : text.index("\n", values) + 1], "") == query.text
+    assert (
+        text.replace(text[where + len("WHERE {") : text.index("\n", values) + 1], "") == query.text
+    )
 
 
 # --- hostile values -------------------------------------------------------------
@@ -228,9 +263,13 @@ def test_a_hostile_string_value_is_bound_exactly_and_cannot_change_the_query(
     assert str(result.rows[0]["matched"]) == "http://example.org/target"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1))
-def test_any_string_value_round_trips_through_binding(echo_query: queries.CannedQuery, value: str) -> None:
+def test_any_string_value_round_trips_through_binding(
+    echo_query: queries.CannedQuery, value: str
+) -> None:
     if not value.strip():
         return  # blank values are refused before binding
     store = EmbeddedStore()
@@ -239,7 +278,9 @@ def test_any_string_value_round_trips_through_binding(echo_query: queries.Canned
 
 
 @pytest.mark.parametrize("value", HOSTILE)
-def test_a_hostile_concept_value_is_an_unknown_label(value: str, pilot_store: EmbeddedStore) -> None:
+def test_a_hostile_concept_value_is_an_unknown_label(
+    value: str, pilot_store: EmbeddedStore
+) -> None:
     with pytest.raises(UsageError):
         queries.run_query(pilot_store, "outcome-results", {"outcome": value})
 
@@ -263,7 +304,9 @@ def test_integer_and_decimal_values_become_typed_literals(tmp_path: Path) -> Non
 
 def test_a_header_with_unknown_keys_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.rq"
-    path.write_text("#+ summary: x\n#+ sumary: y\nSELECT * WHERE { } ORDER BY ?x\n", encoding="utf-8")
+    path.write_text(
+        "#+ summary: x\n#+ sumary: y\nSELECT * WHERE { } ORDER BY ?x\n", encoding="utf-8"
+    )
     with pytest.raises(CouldNotRun, match="unknown header keys"):
         queries.load_query_file(path)
 
@@ -294,14 +337,15 @@ def test_update_words_inside_strings_iris_and_variables_are_not_updates() -> Non
 
 def test_run_sparql_answers_select_ask_and_construct(pilot_store: EmbeddedStore) -> None:
     select = queries.run_sparql(
-        pilot_store, "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#> SELECT ?id WHERE { ?s ekb:studyId ?id }"
+        pilot_store,
+        EKB + "SELECT ?id WHERE { ?s ekb:studyId ?id }",
     )
     assert [str(r["id"]) for r in select.rows] == ["il2-refractory-ln-2021"]
     ask = queries.run_sparql(pilot_store, "ASK { ?s ?p ?o }")
     assert ask.columns == ["result"] and ask.rows[0]["result"].toPython() is True
     construct = queries.run_sparql(
         pilot_store,
-        "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#> CONSTRUCT { ?s ekb:events ?e } WHERE { ?s ekb:events ?e }",
+        EKB + "CONSTRUCT { ?s ekb:events ?e } WHERE { ?s ekb:events ?e }",
     )
     assert construct.columns == ["subject", "predicate", "object"]
     assert [int(r["object"]) for r in construct.rows] == [7]

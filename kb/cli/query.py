@@ -7,18 +7,22 @@ and the rows are written by :mod:`kb.output`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
 from kb.errors import CouldNotRun, UsageError
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # The writers' names, repeated here so that `--help` needs no import of kb.output.
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "md")
 
 
-def _format_option(*names: str) -> click.Option:  # type: ignore[return]
+def _format_option(*names: str) -> Callable[[F], F]:
     return click.option(
         *names,
         "fmt",
@@ -153,7 +157,11 @@ def sparql_command(
         raise UsageError("give the query as an argument or with -f FILE (one of them)")
     if query_file is not None:
         try:
-            text = sys.stdin.read() if str(query_file) == "-" else query_file.read_text(encoding="utf-8")
+            text = (
+                sys.stdin.read()
+                if str(query_file) == "-"
+                else query_file.read_text(encoding="utf-8")
+            )
         except OSError as exc:
             raise CouldNotRun(f"{query_file}: cannot read: {exc.strerror}") from exc
     else:
@@ -169,8 +177,10 @@ def sparql_command(
 @kb_option
 @endpoint_options
 @handle_errors
-def stats_command(fmt: str, output: Path | None, kb_dir: Path | None, endpoint: str | None, timeout: float) -> None:
-    """Count studies, arms, outcomes, results, comparisons, safety findings, claims, sources and triples."""
+def stats_command(
+    fmt: str, output: Path | None, kb_dir: Path | None, endpoint: str | None, timeout: float
+) -> None:
+    """Count studies, arms, results, comparisons, safety findings, claims, sources, triples."""
     from kb import queries
     from kb.store import open_store
 
