@@ -232,3 +232,37 @@ def test_shipped_turtle_dump_is_isomorphic_to_the_stores_study_graphs(shipped) -
 def test_every_format_runs_on_the_shipped_kb(fmt: str, shipped, tmp_path: Path) -> None:
     rendered = render(fmt, *shipped, output=tmp_path / f"out.{fmt}")
     assert rendered.files[""]
+
+
+def _readme_export_python_blocks() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- section: export -->")
+    nxt = readme.find("<!-- section:", start + 1)
+    section = readme[start : nxt if nxt != -1 else len(readme)]
+    return [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+
+
+def test_readme_python_snippet_fits_a_random_effects_model_on_a_fresh_metafor_export(
+    tmp_path: Path,
+) -> None:
+    import contextlib
+    import os
+
+    snippet = next(b for b in _readme_export_python_blocks() if "tau2" in b)
+    assert run("metafor", "-o", str(tmp_path / "metafor.csv")).exit_code == 0
+    out = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        with contextlib.redirect_stdout(out):
+            exec(compile(snippet, "README-snippet", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().startswith("k=") and "OR " in out.getvalue()
+
+
+def test_readme_library_example_writes_the_metafor_file(tmp_path: Path, monkeypatch) -> None:
+    snippet = next(b for b in _readme_export_python_blocks() if "from kb.export import export" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "README-snippet", "exec"), {})
+    assert (tmp_path / "metafor.csv").read_text(encoding="utf-8").startswith("study,outcome,")

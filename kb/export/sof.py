@@ -276,6 +276,10 @@ class _Builder:
         return out
 
 
+def _studies(n: int) -> str:
+    return f"{n} study" if n == 1 else f"{n} studies"
+
+
 def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
@@ -286,7 +290,7 @@ def markdown(data: ExportData) -> str:
     out = [
         "# Summary of findings",
         "",
-        f"Selection: {data.selection.description}; {len(data.characteristics.rows)} studies.",
+        f"Selection: {data.selection.description}; {_studies(len(data.characteristics.rows))}.",
         "",
     ]
     for condition, agent, rows in b.tables():
@@ -316,7 +320,7 @@ def html_page(data: ExportData) -> str:
         "</head>",
         "<body>",
         "<h1>Summary of findings</h1>",
-        f"<p>Selection: {e(data.selection.description)}; {len(data.characteristics.rows)} studies.</p>",
+        f"<p>Selection: {e(data.selection.description)}; {_studies(len(data.characteristics.rows))}.</p>",
     ]
     for condition, agent, rows in b.tables():
         out.append(f"<h2>{e(agent)} for {e(condition)}</h2>")
