@@ -312,3 +312,38 @@ def test_evidence_map_sums_only_known_enrolment_and_counts_the_studies_without_i
     assert (row["studies"], row["participants"], row["studies_without_n"]) == (2, 10, 1)
     assert row["best_design"] == "single-arm trial"  # rank 2 beats the case series' 1
     assert set(row["study_ids"].split("; ")) == {"il2-refractory-ln-2021", "test-no-n"}
+
+
+def _put_graph(oxigraph: object, graph: str, path: Path) -> None:
+    import urllib.parse
+    import urllib.request
+
+    url = f"{oxigraph.store_url}?graph={urllib.parse.quote(graph, safe='')}"  # type: ignore[attr-defined]
+    request = urllib.request.Request(
+        url, data=path.read_bytes(), method="POST", headers={"Content-Type": "text/turtle"}
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        response.read()
+
+
+def test_canned_queries_give_the_same_rows_on_a_real_oxigraph_endpoint(
+    oxigraph: object, pilot_kb: Path
+) -> None:
+    from kb.store import graph_iri_for, schema_files
+
+    for i, path in enumerate(schema_files(pilot_kb)):
+        _put_graph(oxigraph, f"https://w3id.org/evidence-kb/graph/schema/{i}", path)
+    study = pilot_kb / "studies" / PILOT.name
+    _put_graph(oxigraph, graph_iri_for(study), study)
+    endpoint = oxigraph.query_url  # type: ignore[attr-defined]
+    for args in (
+        ["evidence-map", "-p", "condition=lupus"],
+        ["outcome-results", "-p", "outcome=proteinuria"],
+        ["meta-input", "-p", "outcome=proteinuria", "-p", "intervention=IL-2"],
+        ["pico", "-p", "study=il2-refractory-ln-2021"],
+    ):
+        local = ekb("query", *args, "-f", "json", "--kb", str(pilot_kb))
+        remote = ekb("query", *args, "-f", "json", "--endpoint", endpoint)
+        assert remote[0] == 0, remote[2]
+        assert json.loads(local[1]), args
+        assert json.loads(remote[1]) == json.loads(local[1]), args
