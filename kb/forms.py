@@ -158,6 +158,11 @@ _RECORD_REF = Kind(
     "a reference such as result/KEY, comparison/KEY or safety/KEY",
     {"type": "string", "pattern": r"^(?:[a-z]+/)?[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?$"},
 )
+_SCHEME = Kind(
+    "scheme",
+    "a concept scheme: condition, agent, outcome, design, ... or its CURIE (cond:)",
+    {"type": "string", "pattern": r"^\S+$"},
+)
 _IRI = Kind(
     "iri", "a CURIE (cond:my-condition) or a full IRI", {"type": "string", "pattern": r"^\S+:\S*$"}
 )
@@ -889,7 +894,7 @@ CONCEPTS = Section(
         Field(
             "scheme",
             SKOS + "inScheme",
-            _IRI,
+            _SCHEME,
             "the scheme it belongs to, e.g. cond: (or condition, agent, outcome)",
             required=True,
         ),
@@ -1543,8 +1548,11 @@ class _Builder:
                 elif f.kind is _RECORD_REF:
                     target = self.resolve_record_ref(value, vpath)
                     obj = URIRef(target) if target else None
-                elif f.kind is _IRI:
-                    iri = _expand(value)
+                elif f.kind is _IRI or f.kind is _SCHEME:
+                    from kb import concepts as kc
+
+                    iri = kc.SCHEMES.get(value) if f.kind is _SCHEME else None
+                    iri = iri or _expand(value)
                     if iri is None:
                         self.problems.append(
                             f"{path_text(vpath)}: {value!r} is neither a CURIE with a known prefix nor an http(s) IRI"
@@ -1708,7 +1716,7 @@ def _python_value(f: Field, node: Node, where: str) -> Any:
     if isinstance(node, BNode):
         raise NotAForm(f"{where}: a blank node cannot be shown in a form")
     kind = f.kind
-    if kind in (_CONCEPT, _REF, _RECORD_REF, _IRI):
+    if kind in (_CONCEPT, _REF, _RECORD_REF, _IRI, _SCHEME):
         if not isinstance(node, URIRef):
             raise NotAForm(f"{where}: expected an IRI, found the literal {str(node)!r}")
         return str(node)
@@ -1846,7 +1854,7 @@ class _Reader:
             if segment not in CITABLE or not key or "/" in key:
                 raise NotAForm(f"{where}: {value} is not a record of this study a claim can cite")
             return f"{segment}/{key}"
-        if f.kind is _IRI:
+        if f.kind is _IRI or f.kind is _SCHEME:
             return curie(value)
         return value
 
