@@ -66,6 +66,10 @@ def value(graph: Graph, subject: URIRef, prop: str):
     return found.toPython() if isinstance(found, Literal) else found
 
 
+def values(graph: Graph, subject: URIRef, *props: str) -> tuple:
+    return tuple(value(graph, subject, prop) for prop in props)
+
+
 def absent(graph: Graph, subject: URIRef, prop: str) -> bool:
     return (subject, EKB[prop], None) not in graph
 
@@ -97,7 +101,11 @@ def n_pct(printed: str) -> tuple[int, Decimal | None]:
 
 def ci(printed: str) -> tuple[Decimal, Decimal, Decimal]:
     """``"OR 1.6 (95% CI 1.0 to 2.3)"`` -> (1.6, 1.0, 2.3)."""
-    match = re.search(r"(-?[\d.]+) \((?:95% CI )?(?:printed as )?(-?[\d.]+)(?:,| to|-) ?(-?[\d.]+)\)", printed)
+    number = r"(-?[\d.]+)"
+    pattern = (
+        number + r" \((?:95% CI )?(?:printed as )?" + number + r"(?:,| to|-) ?" + number + r"\)"
+    )
+    match = re.search(pattern, printed)
     assert match, printed
     return dec(match.group(1)), dec(match.group(2)), dec(match.group(3))
 
@@ -149,7 +157,9 @@ def test_every_result_comparison_and_safety_finding_has_a_typed_source_with_a_ur
         source = value(kb, record, "source")
         assert (source, RDF.type, EKB.Source) in kb
         assert not absent(kb, source, "sourceType"), record
-        assert not absent(kb, record, "extractedBy") and not absent(kb, record, "extractedOn"), record
+        assert not absent(kb, record, "extractedBy") and not absent(kb, record, "extractedOn"), (
+            record
+        )
         if source == node(PILOT_ID, "source/pls"):
             # The plain-language summary was read from the project's seed file, not a web page.
             assert value(kb, source, "sourceType") == SRCTYPE["plain-language-summary"]
@@ -191,7 +201,9 @@ def test_lower_confidence_source_types_are_marked_in_the_vocabulary(kb, vocab):
 
 def test_numbers_read_from_news_summaries_can_be_told_apart(kb, vocab):
     lower = {s for s in vocab.subjects(EKB.lowerConfidence, Literal(True))}
-    weak = [r for r in numbered_records(kb) if value(kb, value(kb, r, "source"), "sourceType") in lower]
+    weak = [
+        r for r in numbered_records(kb) if value(kb, value(kb, r, "source"), "sourceType") in lower
+    ]
     assert node("regency-furie-2025", "safety/sae-obinutuzumab") in weak
     assert node("alms-induction-appel-2009", "result/renal-response-w24-mmf") in weak
     assert node("he-2020-ard-il2-rct", "result/sri4-w12-il2") not in weak
@@ -206,8 +218,10 @@ def test_pilot_numbers_match_the_plain_language_summary_facts(kb, records):
     facts = records[PILOT_RECORD]["facts_from_plain_language_summary"]
     events, total, percent = n_of_n(re.match(r"(\S+ \(\S+\))", facts[2]).group(1))
     r = node(PILOT_ID, "result/proteinuria-improvement-50-w12")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (events, total, percent)
-    assert "50.3%" in facts[3] and value(kb, node(PILOT_ID, "result/proteinuria-w12"), "percentChange") == dec("-50.3")
+    assert values(kb, r, "events", "total", "percent") == (events, total, percent)
+    assert "50.3%" in facts[3] and value(
+        kb, node(PILOT_ID, "result/proteinuria-w12"), "percentChange"
+    ) == dec("-50.3")
     assert value(kb, node(PILOT_ID, "result/treg-w12"), "followUpValue") == dec("16.6")
 
 
@@ -229,8 +243,12 @@ def test_acr_2018_abstract_dose_and_route(kb, records):
 def test_jicr_2019_remission_rate_and_p_values(kb, records):
     outcomes = records["il2-deficiency-renal-jicr-2019"]["outcomes"]
     s = "il2-deficiency-renal-jicr-2019"
-    assert value(kb, node(s, "result/remission-il2"), "percent") == pct(outcomes[3]["result"].split(" ")[0])
-    assert value(kb, node(s, "comparison/remission-il2-vs-conventional"), "pValue") == dec(outcomes[3]["p"])
+    assert value(kb, node(s, "result/remission-il2"), "percent") == pct(
+        outcomes[3]["result"].split(" ")[0]
+    )
+    assert value(kb, node(s, "comparison/remission-il2-vs-conventional"), "pValue") == dec(
+        outcomes[3]["p"]
+    )
     assert value(kb, node(s, "result/serum-il2-active-ln"), "pValue") == dec(outcomes[0]["p"])
     # the comparator's rate is not given: nothing recorded for it
     assert not list(kb.subjects(EKB.arm, node(s, "arm/conventional")))
@@ -244,12 +262,16 @@ def test_he_2020_response_rates_and_the_29_analysed(kb, records):
         assert value(kb, il2, "percent") == pct(rec["outcomes"][i]["il2"])
         assert value(kb, il2, "printedText") == rec["outcomes"][i]["il2"]
         assert value(kb, il2, "total") == 29 and absent(kb, il2, "events")
-        assert value(kb, node(s, f"result/{key}-placebo"), "percent") == pct(rec["outcomes"][i]["placebo"])
+        assert value(kb, node(s, f"result/{key}-placebo"), "percent") == pct(
+            rec["outcomes"][i]["placebo"]
+        )
         assert value(kb, node(s, f"comparison/{key}"), "pValue") == dec(rec["outcomes"][i]["p"])
-    assert value(kb, node(s, "arm/il2"), "n") == rec["population"]["n_randomised_per_arm"]["il2"] == 30
+    assert (
+        value(kb, node(s, "arm/il2"), "n") == rec["population"]["n_randomised_per_arm"]["il2"] == 30
+    )
     events, total, percent = n_of_n(rec["outcomes"][2]["il2"])
     r = node(s, "result/ln-complete-remission-il2")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (events, total, percent)
+    assert values(kb, r, "events", "total", "percent") == (events, total, percent)
     assert absent(kb, r, "timepointWeeks")  # timepoint null in the reference file
 
 
@@ -257,11 +279,14 @@ def test_he_2020_within_arm_medians_with_ranges_and_p(kb, records):
     s = "he-2020-ard-il2-rct"
     printed = records[s]["outcomes"][3]["il2"]
     medians = re.findall(r"([\d.]+) \(([\d.]+)-([\d.]+)\)", printed)
-    for (median, low, high), week in zip(medians, (0, 12, 24)):
+    for (median, low, high), week in zip(medians, (0, 12, 24), strict=True):
         r = node(s, f"result/sledai-w{week}-il2")
         assert value(kb, r, "timepointWeeks") == dec(week)
-        assert (value(kb, r, "median"), value(kb, r, "rangeLow"), value(kb, r, "rangeHigh")) == (
-            dec(median), dec(low), dec(high))
+        assert values(kb, r, "median", "rangeLow", "rangeHigh") == (
+            dec(median),
+            dec(low),
+            dec(high),
+        )
     w12 = node(s, "result/sledai-w12-il2")
     assert value(kb, w12, "pValue") == dec("0.001") and value(kb, w12, "pValueComparator") == "<"
     assert absent(kb, node(s, "result/sledai-w0-il2"), "pValue")
@@ -282,8 +307,12 @@ def test_he_2020_baseline_prednisone_kept_from_both_tables(kb, records):
 def test_he_2020_safety_counts_with_their_denominators(kb, records):
     s = "he-2020-ard-il2-rct"
     safety = records[s]["safety"]
-    for key, yaml_key in (("any-infection", "any_infection"), ("injection-site-reaction", "injection_site_reaction"),
-                          ("sae", "serious_adverse_events"), ("fever", "fever")):
+    for key, yaml_key in (
+        ("any-infection", "any_infection"),
+        ("injection-site-reaction", "injection_site_reaction"),
+        ("sae", "serious_adverse_events"),
+        ("fever", "fever"),
+    ):
         for arm in ("il2", "placebo"):
             affected, percent = n_pct(safety[yaml_key][arm])
             f = node(s, f"safety/{key}-{arm}")
@@ -302,7 +331,7 @@ def test_he_2016_interim_sri_and_injection_site_reactions(kb, records):
     rec = records[s]
     events, total, percent = n_of_n(rec["outcomes"][0]["il2"])
     r = node(s, "result/sri-w6-il2")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (events, total, percent)
+    assert values(kb, r, "events", "total", "percent") == (events, total, percent)
     assert value(kb, node(s, "safety/injection-site-reaction"), "affected") == 5
     # the primary endpoint's value was not read: an outcome without a result
     assert not list(kb.subjects(EKB.outcome, node(s, "outcome/response-w10")))
@@ -321,7 +350,7 @@ def test_charite_case_report_values(kb, records):
     s = "charite-il2-early-reports"
     assert "from 14 to 4" in records[s]["outcomes"][0]["result"]
     r = node(s, "result/sledai-case")
-    assert (value(kb, r, "baselineValue"), value(kb, r, "followUpValue")) == (dec("14"), dec("4"))
+    assert values(kb, r, "baselineValue", "followUpValue") == (dec("14"), dec("4"))
     assert value(kb, node(s, "arm/cohort-2016/intervention"), "doseValue") == dec("1500000")
 
 
@@ -330,15 +359,19 @@ def test_bliss_ln_primary_odds_ratio_and_post_hoc_subgroups(kb, records):
     out = records[s]["outcomes"]
     c = node(s, "comparison/perr-w104")
     est, lo, hi = ci(out[0]["effect"])
-    assert (value(kb, c, "estimate"), value(kb, c, "ciLower"), value(kb, c, "ciUpper")) == (est, lo, hi)
+    assert values(kb, c, "estimate", "ciLower", "ciUpper") == (est, lo, hi)
     assert value(kb, c, "ciLevel") == dec("0.95")
     assert value(kb, node(s, "result/perr-w104-belimumab"), "percent") == pct(out[0]["belimumab"])
     assert absent(kb, node(s, "result/perr-w104-belimumab"), "events")  # never back-calculated
-    events, total, percent = n_of_n(re.search(r"belimumab (\S+ \(\S+\))", out[3]["relapsed"]).group(1))
+    events, total, percent = n_of_n(
+        re.search(r"belimumab (\S+ \(\S+\))", out[3]["relapsed"]).group(1)
+    )
     r = node(s, "result/perr-w104-relapsed-belimumab")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (events, total, percent)
+    assert values(kb, r, "events", "total", "percent") == (events, total, percent)
     hr = node(s, "comparison/renal-event-or-death")
-    assert value(kb, hr, "estimate") == dec("0.51") and str(value(kb, hr, "effectMeasure")).endswith("/hazard-ratio")
+    assert value(kb, hr, "estimate") == dec("0.51") and str(
+        value(kb, hr, "effectMeasure")
+    ).endswith("/hazard-ratio")
 
 
 def test_bliss_ln_extension_completion_kept_as_printed_with_a_flag(kb, records):
@@ -346,7 +379,7 @@ def test_bliss_ln_extension_completion_kept_as_printed_with_a_flag(kb, records):
     ole = records[s]["safety"]["open_label_extension_28wk"]
     assert ole["completed"] == "245 (97%)"
     r = node(s, "result/ole-completion-all")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (245, 255, dec("97"))
+    assert values(kb, r, "events", "total", "percent") == (245, 255, dec("97"))
     assert "96.1" in value(kb, r, "qualityFlag")
     # double-blind adverse events were not read: no safety finding on the randomised arms
     for arm in ("belimumab", "placebo"):
@@ -360,7 +393,7 @@ def test_aurora1_primary_from_the_congress_abstract(kb, records):
     r = node(s, "result/crr-w52-voclosporin")
     assert value(kb, r, "percent") == pct(out["voclosporin"]) and absent(kb, r, "events")
     c = node(s, "comparison/crr-w52")
-    assert (value(kb, c, "estimate"), value(kb, c, "ciLower"), value(kb, c, "ciUpper")) == ci(out["effect"])
+    assert values(kb, c, "estimate", "ciLower", "ciUpper") == ci(out["effect"])
     assert value(kb, c, "pValue") == dec("0.001") and value(kb, c, "pValueComparator") == "<"
     assert value(kb, value(kb, c, "source"), "url") == out["source"]
     assert value(kb, node(s, "safety/aurora2-death-voclosporin"), "affected") == 0
@@ -370,16 +403,25 @@ def test_nobility_arms_keep_125_of_126_and_the_missing_week_52_result_stays_abse
     s = "nobility-furie-2022"
     rec = records[s]
     assert [a["n"] for a in rec["arms"]] == [63, 62]
-    assert value(kb, node(s, "arm/obinutuzumab"), "n") == 63 and value(kb, node(s, "arm/placebo"), "n") == 62
+    assert (
+        value(kb, node(s, "arm/obinutuzumab"), "n") == 63
+        and value(kb, node(s, "arm/placebo"), "n") == 62
+    )
     assert value(kb, node(s, "population"), "enrolled") == rec["population"]["n_enrolled"] == 126
     assert rec["outcomes"][0]["obinutuzumab"] is None
     assert not list(kb.subjects(EKB.outcome, node(s, "outcome/crr-w52")))
-    weeks = {value(kb, r, "timepointWeeks") for r in kb.subjects(RDF.type, EKB.Result)
-             if str(r).startswith(RES + s + "/result/crr-")}
+    weeks = {
+        value(kb, r, "timepointWeeks")
+        for r in kb.subjects(RDF.type, EKB.Result)
+        if str(r).startswith(RES + s + "/result/crr-")
+    }
     assert dec("52") not in weeks
-    assert value(kb, node(s, "result/crr-w76-obinutuzumab"), "percent") == pct(rec["outcomes"][1]["obinutuzumab"])
+    assert value(kb, node(s, "result/crr-w76-obinutuzumab"), "percent") == pct(
+        rec["outcomes"][1]["obinutuzumab"]
+    )
     assert not list(kb.subjects(RDF.type, EKB.SafetyFinding)) or not any(
-        str(f).startswith(RES + s) for f in kb.subjects(RDF.type, EKB.SafetyFinding))
+        str(f).startswith(RES + s) for f in kb.subjects(RDF.type, EKB.SafetyFinding)
+    )
 
 
 def test_regency_percentages_are_model_based_and_not_counts(kb, records):
@@ -390,8 +432,7 @@ def test_regency_percentages_are_model_based_and_not_counts(kb, records):
     assert value(kb, r, "modelBased") is True
     assert absent(kb, r, "events") and absent(kb, r, "total")
     c = node(s, "comparison/crr-w76")
-    assert (value(kb, c, "estimate"), value(kb, c, "ciLower"), value(kb, c, "ciUpper")) == (
-        dec("13.4"), dec("2.0"), dec("24.8"))
+    assert values(kb, c, "estimate", "ciLower", "ciUpper") == (dec("13.4"), dec("2.0"), dec("24.8"))
     assert "13.4" in out["effect"] and "2.0 to 24.8" in out["effect"]
     assert value(kb, c, "adjusted") is True
 
@@ -400,14 +441,19 @@ def test_tulip2_values_each_keep_their_own_source(kb, records):
     s = "tulip2-morand-2020"
     out = records[s]["outcomes"]
     r = node(s, "result/bicla-w52-anifrolumab")
-    assert value(kb, r, "percent") == pct(out[0]["anifrolumab"]) and value(kb, r, "modelBased") is True
+    assert (
+        value(kb, r, "percent") == pct(out[0]["anifrolumab"]) and value(kb, r, "modelBased") is True
+    )
     assert value(kb, value(kb, r, "source"), "url") == out[0]["source"]
     diff = node(s, "comparison/bicla-w52-difference")
     assert value(kb, diff, "estimate") == dec("16.3")
     assert value(kb, value(kb, diff, "source"), "url") == out[0]["corroborating_source"]
     hr = node(s, "comparison/sustained-bicla-onset")
-    assert (value(kb, hr, "estimate"), value(kb, hr, "ciLower"), value(kb, hr, "ciUpper")) == (
-        dec("1.55"), dec("1.11"), dec("2.18"))
+    assert values(kb, hr, "estimate", "ciLower", "ciUpper") == (
+        dec("1.55"),
+        dec("1.11"),
+        dec("2.18"),
+    )
 
 
 def test_alms_ci_that_lost_its_sign_is_kept_flagged_and_excluded(kb, records):
@@ -415,16 +461,16 @@ def test_alms_ci_that_lost_its_sign_is_kept_flagged_and_excluded(kb, records):
     out = records[s]["outcomes"]
     c = node(s, "comparison/no-bilag-a-b")
     assert out[4]["effect"] == "difference 4.8 (95% CI printed as 4.3 to 14.0)"
-    assert (value(kb, c, "estimate"), value(kb, c, "ciLower"), value(kb, c, "ciUpper")) == ci(out[4]["effect"])
+    assert values(kb, c, "estimate", "ciLower", "ciUpper") == ci(out[4]["effect"])
     assert value(kb, c, "qualityFlag").startswith("CI has almost surely lost a minus sign")
     assert value(kb, c, "excludeFromMetaAnalysis") is True
     events, total, percent = n_of_n(out[1]["mmf"])
     r = node(s, "result/responders-class-iii-iv-mmf")
-    assert (value(kb, r, "events"), value(kb, r, "total"), value(kb, r, "percent")) == (events, total, percent)
+    assert values(kb, r, "events", "total", "percent") == (events, total, percent)
     md = node(s, "comparison/sledai-change")
-    assert (value(kb, md, "estimate"), value(kb, md, "ciLower"), value(kb, md, "ciUpper")) == ci(out[5]["effect"])
+    assert values(kb, md, "estimate", "ciLower", "ciUpper") == ci(out[5]["effect"])
     sd = node(s, "result/sledai-change-mmf")
-    assert (value(kb, sd, "mean"), value(kb, sd, "sd"), value(kb, sd, "n")) == (dec("-6.2"), dec("10.1"), 179)
+    assert values(kb, sd, "mean", "sd", "n") == (dec("-6.2"), dec("10.1"), 179)
 
 
 def test_only_the_alms_interval_is_excluded_from_meta_analysis(kb):
@@ -434,7 +480,9 @@ def test_only_the_alms_interval_is_excluded_from_meta_analysis(kb):
 
 def test_euro_lupus_has_design_and_size_but_no_invented_results(kb, records):
     s = "euro-lupus-houssiau-2002"
-    assert value(kb, node(s, "population"), "enrolled") == records[s]["population"]["n_enrolled"] == 90
+    assert (
+        value(kb, node(s, "population"), "enrolled") == records[s]["population"]["n_enrolled"] == 90
+    )
     for cls in (EKB.Result, EKB.Comparison, EKB.SafetyFinding, EKB.Claim):
         assert not any(str(x).startswith(RES + s + "/") for x in kb.subjects(RDF.type, cls))
     assert absent(kb, node(s, "arm/low-dose"), "n")
@@ -446,13 +494,15 @@ def test_hcq_withdrawal_counts_and_model_based_relative_risks(kb, records):
     for arm in ("hcq", "placebo"):
         events, total, _ = n_of_n(out[0][arm])
         r = node(s, f"result/flare-w24-{arm}")
-        assert (value(kb, r, "events"), value(kb, r, "total")) == (events, total)
+        assert values(kb, r, "events", "total") == (events, total)
         assert absent(kb, r, "percent")  # not printed, not computed
     c = node(s, "comparison/flare-w24")
-    assert (value(kb, c, "estimate"), value(kb, c, "ciLower"), value(kb, c, "ciUpper")) == ci(out[0]["effect"])
+    assert values(kb, c, "estimate", "ciLower", "ciUpper") == ci(out[0]["effect"])
     assert value(kb, c, "modelBased") is True
     assert value(kb, c, "experimentalArm") == node(s, "arm/placebo")
-    assert value(kb, node(s, "outcome/major-flare-42m"), "timepointText") == out[3]["timepoint_weeks"]
+    assert (
+        value(kb, node(s, "outcome/major-flare-42m"), "timepointText") == out[3]["timepoint_weeks"]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,7 +519,7 @@ def test_congress_abstract_and_pilot_are_linked_both_ways_not_merged(kb):
 
 
 def test_model_based_flags_sit_only_on_the_studies_the_reference_file_names(kb):
-    flagged = {str(x)[len(RES):].split("/")[0] for x in kb.subjects(EKB.modelBased, Literal(True))}
+    flagged = {str(x)[len(RES) :].split("/")[0] for x in kb.subjects(EKB.modelBased, Literal(True))}
     assert flagged == {"tulip2-morand-2020", "regency-furie-2025", "hcq-withdrawal-canadian-1991"}
 
 
