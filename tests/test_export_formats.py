@@ -21,7 +21,6 @@ from kb.errors import CheckFailed
 from kb.export import FORMATS, render
 from kb.export.csv_export import neutralise_formula
 from kb.export.tables import extract, select_studies
-from kb.paths import shipped_kb_dir
 from kb.store import EmbeddedStore
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "export"
