@@ -541,7 +541,11 @@ class _Mapper:
         elif isinstance(value, int):
             self.g.add((s, p, Literal(value, datatype=datatype or XSD.integer)))
         elif isinstance(value, Decimal):
-            self.g.add((s, p, Literal(value, datatype=XSD.decimal)))
+            # Plain decimal notation with a point ("12.0"), as the data model writes decimals.
+            lexical = format(value, "f")
+            if "." not in lexical:
+                lexical += ".0"
+            self.g.add((s, p, Literal(lexical, datatype=XSD.decimal)))
         else:
             text = str(value)
             if text.strip():
@@ -1144,6 +1148,7 @@ class _Mapper:
                 self.lit(node, EKB.percent, value)
             else:
                 self.note(node, f"Percentage {raw} lies outside 0-100; kept as printed only.")
+            self.disp_note(node, measure, meas)
             return
         if param in {"MEAN", "LEAST_SQUARES_MEAN"}:
             self.lit(node, EKB.mean, value)
