@@ -68,6 +68,18 @@ class OxigraphServer:
         """Empty every graph, so each test starts from an empty store."""
         self.update("DROP ALL")
 
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill if it lingers)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
 
 def _wait_until_answering(server: OxigraphServer, deadline: float) -> None:
     probe = f"{server.query_url}?query={urllib.parse.quote('ASK {}')}"
@@ -90,12 +102,12 @@ def _wait_until_answering(server: OxigraphServer, deadline: float) -> None:
     raise RuntimeError(f"oxigraph serve at {server.base_url} did not answer within 20 s")
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    """A real Oxigraph server on 127.0.0.1 and a free port, for the whole session.
+def start_oxigraph(location: Path) -> OxigraphServer:
+    """Start ``oxigraph serve`` on a free loopback port, storing in ``location``, and wait
+    until it answers. Started with ``--union-default-graph`` (as the README says), so
+    queries see every named graph, as the embedded store does.
 
-    Started with ``--union-default-graph`` (as the README says), so queries see
-    every named graph, as the embedded store does.
+    Fails the test (never skips) when the executable is missing.
     """
     exe = find_oxigraph()
     if exe is None:
@@ -104,43 +116,47 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
             f"{sys.executable} nor on PATH: install the test extra (pip install '.[test]')"
         )
     last_error: Exception | None = None
-    for _attempt in range(3):  # another process may grab the free port first
-        location = tmp_path_factory.mktemp("oxigraph")
+    for attempt in range(3):  # another process may grab the free port first
         base_url = f"http://127.0.0.1:{free_port()}"
-        process = subprocess.Popen(
-            [
-                exe,
-                "serve",
-                "--location",
-                str(location),
-                "--bind",
-                base_url.removeprefix("http://"),
-                "--union-default-graph",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        (location / str(attempt)).mkdir(parents=True, exist_ok=True)
+        command = [
+            exe,
+            "serve",
+            "--location",
+            str(location / str(attempt)),
+            "--bind",
+            base_url.removeprefix("http://"),
+            "--union-default-graph",
+        ]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         server = OxigraphServer(base_url, process)
         try:
             _wait_until_answering(server, time.monotonic() + 20)
+            return server
         except RuntimeError as exc:
             last_error = exc
-            process.kill()
-            process.wait()
-            continue
-        try:
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stderr:
-                process.stderr.close()
-        return
+            server.stop()
     pytest.fail(f"could not start oxigraph serve: {last_error}")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """A real Oxigraph server on 127.0.0.1 and a free port, for the whole session."""
+    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
+    """A server of this test's own, which the test may stop."""
+    server = start_oxigraph(tmp_path / "oxigraph")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -409,3 +409,95 @@ def test_plain_literal_without_datatype_in_results_becomes_xsd_string(recording_
             "d": URIRef("http://example.org/d"),
         }
     ]
+
+
+# --- the commands with --endpoint -------------------------------------------------------------
+
+
+def _ekb(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def _cells_sorted(tsv: str) -> list[list[str]]:
+    # Cells that are GROUP_CONCAT lists ("a; b") with their items sorted.
+    return [
+        ["; ".join(sorted(cell.split("; "))) for cell in line.split("\t")]
+        for line in tsv.splitlines()
+    ]
+
+
+def test_ekb_query_evidence_map_gives_the_same_rows_with_endpoint(pushed):
+    args = ("query", "evidence-map", "-p", "condition=lupus", "-f", "tsv")
+    local = _ekb(*args)
+    far = _ekb(*args, "--endpoint", pushed.query_url)
+    assert local.exit_code == 0 and far.exit_code == 0, far.output
+    assert len(local.stdout.splitlines()) > 3
+    assert _cells_sorted(far.stdout) == _cells_sorted(local.stdout)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GROUP_CONCAT order is left to the engine: the canned queries' list columns "
+    "(directions, certainty, study_ids, ...) come out in a different order on the server; "
+    "kb/queries.py or the .rq files must sort them (see the remote engineer's report)",
+)
+def test_ekb_query_evidence_map_is_byte_identical_with_endpoint(pushed):
+    args = ("query", "evidence-map", "-p", "condition=lupus")
+    assert _ekb(*args, "--endpoint", pushed.query_url).stdout == _ekb(*args).stdout
+
+
+def test_ekb_stats_and_sparql_agree_with_endpoint(pushed):
+    assert _ekb("stats", "--endpoint", pushed.query_url).stdout == _ekb("stats").stdout
+    query = (
+        "SELECT ?id WHERE { ?s <https://w3id.org/evidence-kb/ontology#studyId> ?id } ORDER BY ?id"
+    )
+    far = _ekb("sparql", query, "--endpoint", pushed.query_url)
+    assert far.exit_code == 0
+    assert far.stdout == _ekb("sparql", query).stdout
+
+
+def test_ekb_query_against_a_stopped_server_exits_3_within_the_timeout(own_oxigraph):
+    url = own_oxigraph.query_url
+    assert _ekb("query", "studies", "--endpoint", url).exit_code == 0
+    own_oxigraph.stop()
+    started = time.monotonic()
+    result = _ekb("query", "studies", "--endpoint", url, "--timeout", "2")
+    assert time.monotonic() - started < 2 + 1
+    assert result.exit_code == 3
+    assert result.stderr == f"ekb: {url}: connection refused (is the server running?)\n"
+
+
+def test_ekb_query_against_a_silent_server_exits_3_within_the_timeout(silent_server):
+    started = time.monotonic()
+    result = _ekb("query", "studies", "--endpoint", silent_server + "/query", "--timeout", "0.5")
+    assert time.monotonic() - started < 0.5 + 1.5
+    assert result.exit_code == 3
+    assert result.stderr == f"ekb: {silent_server}/query: no answer within 0.5 s (timed out)\n"
+
+
+def test_ekb_sparql_syntax_error_on_the_server_exits_2_with_its_explanation(oxigraph_server):
+    result = _ekb("sparql", "SELECT * WHERE { ?s ", "--endpoint", oxigraph_server.query_url)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"ekb: {oxigraph_server.query_url} rejected the query (HTTP 400): "
+    )
+
+
+def test_ekb_query_never_prints_credentials_from_the_url(recording_server):
+    recording_server.responder = _echo_authorization
+    host = recording_server.url.removeprefix("http://")
+    result = _ekb(
+        "query",
+        "studies",
+        "--endpoint",
+        f"http://eve:pw-SECRET-9@{host}/q",
+        env={"EKB_STORE_TOKEN": "", "EKB_STORE_USER": ""},
+    )
+    assert result.exit_code == 3
+    assert "pw-SECRET-9" not in result.output
+    assert base64.b64encode(b"eve:pw-SECRET-9").decode() not in result.output
+    assert f"http://{host}/q: HTTP 401" in result.stderr
