@@ -1645,13 +1645,13 @@ class _Builder:
                     f"comparisons[{i}].comparator_arm: must differ from experimental_arm"
                 )
         for i, concept in enumerate(form.get("concepts", [])):
-            iri = _expand(concept["id"])
-            if iri is None:
+            concept_iri = _expand(concept["id"])
+            if concept_iri is None:
                 self.problems.append(
                     f"concepts[{i}].id: {concept['id']!r} is neither a CURIE with a known prefix nor an http(s) IRI"
                 )
                 continue
-            if iri.startswith(str(RES)):
+            if concept_iri.startswith(str(RES)):
                 self.problems.append(
                     f"concepts[{i}].id: concepts may not live under the resource namespace"
                 )
@@ -1660,7 +1660,7 @@ class _Builder:
             from kb import concepts as kc
 
             concept = {**concept, "scheme": kc.SCHEMES.get(scheme, scheme)}
-            self.record(iri, CONCEPTS, concept, ["concepts", i])
+            self.record(concept_iri, CONCEPTS, concept, ["concepts", i])
 
 
 @dataclass

@@ -25,7 +25,9 @@ def run(*args: str, env: dict[str, str] | None = None):
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder, with its bytes."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture()
@@ -111,7 +113,16 @@ def test_a_hand_written_rct_is_added_validates_and_shows_up_in_queries(rct_kb: P
     studies = run("query", "studies", "--kb", str(rct_kb), "-f", "csv")
     assert studies.exit_code == 0, studies.output
     assert "aurora1-rovin-2021" in studies.output
-    results = run("query", "outcome-results", "-p", "outcome=complete renal response", "--kb", str(rct_kb), "-f", "csv")
+    results = run(
+        "query",
+        "outcome-results",
+        "-p",
+        "outcome=complete renal response",
+        "--kb",
+        str(rct_kb),
+        "-f",
+        "csv",
+    )
     assert results.exit_code == 0, results.output
     rows = [line for line in results.output.splitlines()[1:] if "aurora1-rovin-2021" in line]
     assert len(rows) == 2
@@ -133,7 +144,9 @@ def test_add_refuses_to_overwrite_without_force(rct_kb: Path):
 
 def test_show_yaml_then_add_force_gives_the_same_study(rct_kb: Path, tmp_path: Path):
     before = load_study_graph(rct_kb / "studies" / "aurora1-rovin-2021.ttl")
-    shown = run("show", "aurora1-rovin-2021", "--kb", str(rct_kb), "-o", str(tmp_path / "shown.yaml"))
+    shown = run(
+        "show", "aurora1-rovin-2021", "--kb", str(rct_kb), "-o", str(tmp_path / "shown.yaml")
+    )
     assert shown.exit_code == 0
     result = run("add", str(tmp_path / "shown.yaml"), "--kb", str(rct_kb), "--force")
     assert result.exit_code == 0, result.output
@@ -142,13 +155,19 @@ def test_show_yaml_then_add_force_gives_the_same_study(rct_kb: Path, tmp_path: P
 
 
 BROKEN = {
-    "bad type": (lambda f: f["arms"][1].__setitem__("n", "about 180"), "arms[1].n: must be a positive integer"),
+    "bad type": (
+        lambda f: f["arms"][1].__setitem__("n", "about 180"),
+        "arms[1].n: must be a positive integer",
+    ),
     "missing required field": (lambda f: f["study"].pop("title"), "study.title: is required"),
     "unknown concept label": (
         lambda f: f["outcomes"][0].__setitem__("concept", "total renal bliss"),
         "outcomes[0].concept: no outcome called 'total renal bliss'",
     ),
-    "unknown arm key": (lambda f: f["results"][0].__setitem__("arm", "drug"), "results[0].arm: no arm with key 'drug'"),
+    "unknown arm key": (
+        lambda f: f["results"][0].__setitem__("arm", "drug"),
+        "results[0].arm: no arm with key 'drug'",
+    ),
     "events above total": (
         lambda f: f["results"][0].update({"events": 190, "total": 179}),
         "results[0].events:",
@@ -157,7 +176,9 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_a_broken_form_is_refused_with_its_field_and_leaves_the_kb_unchanged(case, rct_kb: Path, tmp_path: Path):
+def test_a_broken_form_is_refused_with_its_field_and_leaves_the_kb_unchanged(
+    case, rct_kb: Path, tmp_path: Path
+):
     mutate, expected = BROKEN[case]
     form = rct_form()
     mutate(form)
@@ -201,7 +222,10 @@ def test_the_kb_can_be_given_by_environment_variable(rct_kb: Path):
     result = run("show", "aurora1-rovin-2021", "-f", "md", env={"EKB_KB": str(rct_kb)})
     assert result.exit_code == 0, result.output
     assert result.output.startswith("# Voclosporin versus placebo")
-    assert "| voclosporin | voclosporin + MMF + low-dose steroids | experimental | 179 |" in result.output
+    assert (
+        "| voclosporin | voclosporin + MMF + low-dose steroids | experimental | 179 |"
+        in result.output
+    )
 
 
 # --- show -----------------------------------------------------------------------
@@ -218,7 +242,9 @@ def test_show_of_an_unknown_study_suggests_the_nearest(rct_kb: Path):
     assert "aurora1-rovin-2021" in result.output
 
 
-@pytest.mark.parametrize("study_file", paths.study_files(paths.shipped_kb_dir()), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "study_file", paths.study_files(paths.shipped_kb_dir()), ids=lambda p: p.stem
+)
 def test_show_md_works_for_every_shipped_study(study_file: Path):
     result = run("show", study_file.stem, "-f", "md")
     assert result.exit_code == 0, result.output
@@ -284,7 +310,14 @@ def test_readme_workflow_in_a_real_process(tmp_path: Path):
 
     def ekb(*args: str) -> subprocess.CompletedProcess[str]:
         code = "from kb.cli import main; main()"
-        return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
 
     assert ekb("init", "review").returncode == 0
     new = ekb("new", "--design", "randomised", "-o", "study.yaml")
@@ -292,3 +325,14 @@ def test_readme_workflow_in_a_real_process(tmp_path: Path):
     blank = ekb("add", "study.yaml", "--kb", "review")
     assert blank.returncode == 1
     assert "study.id: is required" in blank.stderr
+
+
+def test_the_readme_form_example_is_accepted_as_printed(kb: Path, tmp_path: Path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: forms -->", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.yaml"
+    path.write_text(example, encoding="utf-8")
+    result = run("add", str(path), "--kb", str(kb))
+    assert result.exit_code == 0, result.output
+    assert run("validate", "--kb", str(kb)).exit_code == 0

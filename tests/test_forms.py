@@ -127,10 +127,14 @@ def test_the_hand_written_rct_form_becomes_its_study_graph(rct, vocab):
     assert converted.study_id == "aurora1-rovin-2021"
     assert (study, EKB.hasArm, arm) in g
     assert g.value(arm, EKB.n) == Literal(179)
-    assert g.value(result, EKB.percent) == Literal("40.8", datatype=URIRef(str(Literal(Decimal(1)).datatype)))
+    assert g.value(result, EKB.percent) == Literal(
+        "40.8", datatype=URIRef(str(Literal(Decimal(1)).datatype))
+    )
     assert g.value(result, EKB.arm) == arm
     # defaults fill provenance the record leaves blank
-    assert g.value(result, EKB.source) == URIRef(f"{RES}study/aurora1-rovin-2021/source/abstract-2020")
+    assert g.value(result, EKB.source) == URIRef(
+        f"{RES}study/aurora1-rovin-2021/source/abstract-2020"
+    )
     assert str(g.value(result, EKB.extractedBy)) == "evidence-kb test fixture"
     # a number typed into a text field is kept as text
     assert g.value(study, EKB.phase) == Literal("3")
@@ -158,8 +162,13 @@ def test_a_declared_concept_can_be_used_by_label(rct, vocab):
     rct["outcomes"][0]["concept"] = "test response"
     g = form_to_graph(rct, vocab).graph
     concept = URIRef("https://w3id.org/evidence-kb/vocab/outcome/test-response")
-    assert g.value(URIRef(f"{RES}study/aurora1-rovin-2021/outcome/crr-w52"), EKB.outcomeConcept) == concept
-    assert g.value(concept, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")) == Literal("test response", lang="en")
+    assert (
+        g.value(URIRef(f"{RES}study/aurora1-rovin-2021/outcome/crr-w52"), EKB.outcomeConcept)
+        == concept
+    )
+    assert g.value(concept, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")) == Literal(
+        "test response", lang="en"
+    )
 
 
 def test_decimals_keep_their_digits_through_yaml():
@@ -194,7 +203,9 @@ def test_zero_participants_in_an_arm_is_not_a_positive_integer(rct, vocab):
 
 def test_a_percentage_above_100_is_refused(rct, vocab):
     rct["results"][0]["percent"] = Decimal("140.8")
-    assert problems(rct, vocab) == ["results[0].percent: must be a percentage from 0 to 100 (got '140.8')"]
+    assert problems(rct, vocab) == [
+        "results[0].percent: must be a percentage from 0 to 100 (got '140.8')"
+    ]
 
 
 def test_a_missing_required_field_is_named(rct, vocab):
@@ -224,12 +235,16 @@ def test_a_concept_of_the_wrong_scheme_is_refused(rct, vocab):
 
 def test_an_unknown_arm_key_in_a_result_is_named(rct, vocab):
     rct["results"][0]["arm"] = "voclosporn"
-    assert problems(rct, vocab) == ["results[0].arm: no arm with key 'voclosporn'; did you mean 'voclosporin'?"]
+    assert problems(rct, vocab) == [
+        "results[0].arm: no arm with key 'voclosporn'; did you mean 'voclosporin'?"
+    ]
 
 
 def test_a_duplicate_key_is_named(rct, vocab):
     rct["results"][1]["key"] = rct["results"][0]["key"]
-    assert problems(rct, vocab) == ["results[1].key: 'crr-w52-voclosporin' is already the key of results[0]"]
+    assert problems(rct, vocab) == [
+        "results[1].key: 'crr-w52-voclosporin' is already the key of results[0]"
+    ]
 
 
 def test_an_unknown_source_key_is_named(rct, vocab):
@@ -241,7 +256,10 @@ def test_an_unknown_source_key_is_named(rct, vocab):
 def test_a_record_without_any_source_is_refused(rct, vocab):
     del rct["defaults"]["source"]
     found = problems(rct, vocab)
-    assert "results[0].source: every record needs a source; give one here or in defaults.source" in found
+    assert (
+        "results[0].source: every record needs a source; give one here or in defaults.source"
+        in found
+    )
 
 
 def test_every_problem_is_reported_at_once(rct, vocab):
@@ -252,7 +270,9 @@ def test_every_problem_is_reported_at_once(rct, vocab):
 
 
 def test_a_form_that_is_not_a_mapping_is_refused(vocab):
-    assert problems(["a", "list"], vocab) == ["(form): must be a mapping with study:, sources:, arms:, ... (see `ekb new`)"]
+    assert problems(["a", "list"], vocab) == [
+        "(form): must be a mapping with study:, sources:, arms:, ... (see `ekb new`)"
+    ]
 
 
 # --- graph -> form ---------------------------------------------------------------
@@ -282,9 +302,23 @@ def test_a_triple_the_form_cannot_hold_is_named_not_dropped(rct, vocab):
 def test_a_non_canonical_decimal_is_named(rct, vocab):
     graph = form_to_graph(rct, vocab).graph
     arm = URIRef(f"{RES}study/aurora1-rovin-2021/arm/voclosporin/intervention")
-    graph.set((arm, EKB.doseValue, Literal("23.70000", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal"))))
-    assert graph_to_form(graph, vocab)["arms"][1]["interventions"][0]["dose_value"] == Decimal("23.70000")
-    graph.set((arm, EKB.doseValue, Literal("24", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal"))))
+    graph.set(
+        (
+            arm,
+            EKB.doseValue,
+            Literal("23.70000", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")),
+        )
+    )
+    assert graph_to_form(graph, vocab)["arms"][1]["interventions"][0]["dose_value"] == Decimal(
+        "23.70000"
+    )
+    graph.set(
+        (
+            arm,
+            EKB.doseValue,
+            Literal("24", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")),
+        )
+    )
     with pytest.raises(NotAForm, match="canonical"):
         graph_to_form(graph, vocab)
 
@@ -298,7 +332,9 @@ _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 
 
 def _kind_values(kind_name: str) -> st.SearchStrategy:
-    decimal = st.decimals(min_value=-10000, max_value=10000, places=3, allow_nan=False, allow_infinity=False)
+    decimal = st.decimals(
+        min_value=-10000, max_value=10000, places=3, allow_nan=False, allow_infinity=False
+    )
     return {
         "text": _text,
         "count": st.integers(0, 5000),
@@ -320,7 +356,13 @@ def _kind_values(kind_name: str) -> st.SearchStrategy:
 
 
 @st.composite
-def _records(draw, section: Section, refs: dict[str, list[str]], concepts: dict[str, list[str]], key: str | None):
+def _records(
+    draw,
+    section: Section,
+    refs: dict[str, list[str]],
+    concepts: dict[str, list[str]],
+    key: str | None,
+):
     record: dict = {} if key is None else {"key": key}
     for f in section.all_fields:
         if f.predicate is None:
@@ -353,7 +395,23 @@ def _concept_choices(vocab: Vocabulary) -> dict[str, list[str]]:
     from kb import concepts as kc
 
     choices: dict[str, list[str]] = {}
-    for scheme in {f.scheme for s in (STUDY, SOURCES, POPULATION, ARMS, INTERVENTIONS, OUTCOMES, RESULTS, COMPARISONS, SAFETY, CLAIMS) for f in s.fields if f.scheme}:
+    for scheme in {
+        f.scheme
+        for s in (
+            STUDY,
+            SOURCES,
+            POPULATION,
+            ARMS,
+            INTERVENTIONS,
+            OUTCOMES,
+            RESULTS,
+            COMPARISONS,
+            SAFETY,
+            CLAIMS,
+        )
+        for f in s.fields
+        if f.scheme
+    }:
         labels = []
         for label, iri in sorted(kc.all_labels(vocab.store, scheme).items()):
             try:
@@ -389,7 +447,9 @@ def _forms(draw, concepts: dict[str, list[str]]):
         if n_iv == 1:
             arm["interventions"] = [draw(_records(INTERVENTIONS, refs, concepts, None))]
         elif n_iv == 2:
-            arm["interventions"] = [draw(_records(INTERVENTIONS, refs, concepts, k2)) for k2 in ("i1", "i2")]
+            arm["interventions"] = [
+                draw(_records(INTERVENTIONS, refs, concepts, k2)) for k2 in ("i1", "i2")
+            ]
         arms.append(arm)
     form["arms"] = arms
     form["outcomes"] = [draw(_records(OUTCOMES, refs, concepts, k)) for k in outcome_keys]
@@ -407,9 +467,19 @@ def _forms(draw, concepts: dict[str, list[str]]):
     form["safety"] = [draw(_records(SAFETY, refs, concepts, k)) for k in safety_keys]
     records += [f"safety/{k}" for k in safety_keys]
     refs["record"] = records
-    form["claims"] = [draw(_records(CLAIMS, refs, concepts, k)) for k in draw(st.lists(st.sampled_from(_KEYS), max_size=1))]
+    form["claims"] = [
+        draw(_records(CLAIMS, refs, concepts, k))
+        for k in draw(st.lists(st.sampled_from(_KEYS), max_size=1))
+    ]
     if draw(st.booleans()):
-        form["concepts"] = [{"id": "cond:generated-condition", "label": "generated condition", "scheme": "condition", "synonyms": ["gen cond"]}]
+        form["concepts"] = [
+            {
+                "id": "cond:generated-condition",
+                "label": "generated condition",
+                "scheme": "condition",
+                "synonyms": ["gen cond"],
+            }
+        ]
     form["defaults"] = {"source": source_keys[0], "extracted_by": "hypothesis"}
     return form
 
@@ -420,7 +490,11 @@ def concept_choices(vocab):
 
 
 def test_generated_forms_round_trip_through_the_graph(vocab, concept_choices):
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(_forms(concept_choices))
     def check(form):
         form = copy.deepcopy(form)
@@ -434,5 +508,16 @@ def test_generated_forms_round_trip_through_the_graph(vocab, concept_choices):
 
 def test_provenance_fields_are_on_every_extracted_section():
     names = {f.name for f in PROVENANCE}
-    for section in (STUDY, POPULATION, BASELINE, ARMS, INTERVENTIONS, OUTCOMES, RESULTS, COMPARISONS, SAFETY, CLAIMS):
+    for section in (
+        STUDY,
+        POPULATION,
+        BASELINE,
+        ARMS,
+        INTERVENTIONS,
+        OUTCOMES,
+        RESULTS,
+        COMPARISONS,
+        SAFETY,
+        CLAIMS,
+    ):
         assert names <= {f.name for f in section.all_fields}, section.name
