@@ -644,3 +644,23 @@ def test_labels_match_across_case_and_punctuation() -> None:
 def test_import_is_listed_in_ekb_help() -> None:
     result = run("--help")
     assert "import" in result.output
+
+
+def test_a_count_above_its_denominator_is_flagged_and_still_imported(tmp_path: Path) -> None:
+    record = json.loads((EDGE_DIR / "edge-cases.json").read_text())
+    stat = record["resultsSection"]["adverseEventsModule"]["otherEvents"][1]["stats"][0]
+    stat["numAffected"] = stat["numAtRisk"] + 1  # a registry error, kept as printed
+    record["protocolSection"]["designModule"]["phases"] = ["EARLY_PHASE1"]
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(record))
+    kb = new_kb(tmp_path)
+    result = run("import", "ctgov", str(changed), "--kb", str(kb))
+    assert result.exit_code == 0, result.output
+    graph = load(kb, "nct99999901")
+    node = by_locator(graph, "resultsSection.adverseEventsModule.otherEvents[1].stats[0]")
+    assert graph.value(node, EKB.affected) == Literal(stat["numAffected"])
+    assert (node, EKB.atRisk, None) not in graph
+    assert "above its printed denominator" in str(graph.value(node, EKB.qualityFlag))
+    assert graph.value(node, EKB.excludeFromMetaAnalysis) == Literal(True)
+    study = URIRef(f"{RES}study/nct99999901")
+    assert str(graph.value(study, EKB.phase)) == "early 1"

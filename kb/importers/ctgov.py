@@ -743,16 +743,16 @@ class _Mapper:
         if parts:
             self.lit(s, EKB.designText, "; ".join(str(p) for p in parts))
         mask = _norm_enum(masking.get("masking"))
-        who = {_norm_enum(w) for w in masking.get("whoMasked") or []}
+        masked = {_norm_enum(w) for w in masking.get("whoMasked") or []}
         blinding = _MASKING.get(mask)
-        if mask == "SINGLE" and who == {"OUTCOMES_ASSESSOR"}:
+        if mask == "SINGLE" and masked == {"OUTCOMES_ASSESSOR"}:
             blinding = "blinded-assessment"
         if blinding:
             self.g.add((s, EKB.blinding, self.term(blinding)))
         phases = [p for p in design.get("phases") or [] if _norm_enum(p) not in {"NA", ""}]
         if phases:
             labels = [
-                re.sub(r"^PHASE", "", _norm_enum(p)).replace("EARLY_", "early ") for p in phases
+                _norm_enum(p).replace("EARLY_PHASE", "early ").replace("PHASE", "") for p in phases
             ]
             self.lit(s, EKB.phase, "/".join(labels))
         countries = sorted(
@@ -1125,7 +1125,7 @@ class _Mapper:
                 )
             if is_result:
                 self.lit(node, EKB.events, count)
-                self.lit(node, EKB.total, denom_count)
+                self.lit(node, EKB.total, self.checked_total(node, count, denom_count))
                 if param == "COUNT_OF_UNITS":
                     self.note(node, "Counts are of units analysed, not participants.")
             else:
@@ -1222,6 +1222,17 @@ class _Mapper:
                 self.lit(node, EKB.q3, high)
         else:
             self.disp_note(node, measure, meas)
+
+    def checked_total(self, node: URIRef, count: int | None, total: int | None) -> int | None:
+        """``total`` as a denominator of ``count``, or None (flagged) when the count exceeds it."""
+        if count is not None and total is not None and count > total:
+            self.flag(
+                node,
+                f"The count {count} is above its printed denominator {total}; the "
+                "denominator is kept as printed only.",
+            )
+            return None
+        return total
 
     def flag(self, node: URIRef, text: str) -> None:
         from kb.namespaces import EKB
@@ -1640,7 +1651,7 @@ class _Mapper:
                     self.lit(node, EKB.events, count)
                     base = (first_started if is_started else started).get(gid)
                     if base and base[0] is not None:
-                        self.lit(node, EKB.total, base[0])
+                        self.lit(node, EKB.total, self.checked_total(node, count, base[0]))
                         self.note(node, f"Total is the group's STARTED count at {base[2]}.")
                     self.finish_result(node, o, apath)
             if p == 0:
@@ -1798,8 +1809,10 @@ class _Mapper:
                 self.add(node, EKB.arm, arm)
                 self.lit(node, EKB.eventTerm, term)
                 self.lit(node, EKB.serious, serious)
-                self.lit(node, EKB.affected, parse_count(eg.get(affected_key)))
-                self.lit(node, EKB.atRisk, parse_count(eg.get(at_risk_key)))
+                affected = parse_count(eg.get(affected_key))
+                self.lit(node, EKB.affected, affected)
+                at_risk = self.checked_total(node, affected, parse_count(eg.get(at_risk_key)))
+                self.lit(node, EKB.atRisk, at_risk)
                 if affected_key not in eg:
                     self.note(node, "Participants affected are not reported.")
                 self.lit(node, EKB.timepointText, time_frame)
@@ -1839,6 +1852,7 @@ class _Mapper:
                     self.lit(node, EKB.serious, serious)
                     affected = parse_count(stat.get("numAffected"))
                     self.lit(node, EKB.affected, affected)
+                    at_risk = self.checked_total(node, affected, parse_count(stat.get("numAtRisk")))
                     if affected is None:
                         self.note(
                             node,
@@ -1849,7 +1863,7 @@ class _Mapper:
                                 else "."
                             ),
                         )
-                    self.lit(node, EKB.atRisk, parse_count(stat.get("numAtRisk")))
+                    self.lit(node, EKB.atRisk, at_risk)
                     self.lit(node, EKB.eventCount, parse_count(stat.get("numEvents")))
                     self.lit(node, EKB.assessmentType, _text(ev.get("assessmentType")))
                     self.lit(node, EKB.timepointText, time_frame)
