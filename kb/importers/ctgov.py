@@ -738,7 +738,7 @@ class _Mapper:
                 parts.append(f"{label} {info[key]}")
         masking = info.get("maskingInfo") or {}
         if masking.get("masking"):
-            who = ", ".join(masking.get("whoMasked") or [])
+            who = ", ".join(str(w) for w in masking.get("whoMasked") or [])
             parts.append(f"masking {masking['masking']}" + (f" ({who})" if who else ""))
         if parts:
             self.lit(s, EKB.designText, "; ".join(str(p) for p in parts))
@@ -772,7 +772,7 @@ class _Mapper:
                 c.get("name") for c in sponsors.get("collaborators") or [] if c.get("name")
             ]
             if collaborators:
-                funding += "; collaborators: " + "; ".join(collaborators)
+                funding += "; collaborators: " + "; ".join(str(c) for c in collaborators)
             self.lit(s, EKB.funding, funding)
         self.add(s, EKB.hasPopulation, self.population)
 
@@ -1886,7 +1886,16 @@ def map_record(record: dict[str, Any], concepts: ConceptIndex | None = None) -> 
     :param concepts: vocabulary labels to reuse concepts from; none when omitted.
     :raises CouldNotRun: the object is not a study.
     """
-    return _Mapper(record, concepts or ConceptIndex()).map()
+    mapper = _Mapper(record, concepts or ConceptIndex())
+    try:
+        return mapper.map()
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # A field of the wrong JSON type (a string where the data model has an object):
+        # the record does not follow the v2 data model; say so instead of a traceback.
+        raise CouldNotRun(
+            f"{mapper.nct}: not a well-formed ClinicalTrials.gov v2 study record "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 # --------------------------------------------------------------------------------------
