@@ -664,3 +664,17 @@ def test_a_count_above_its_denominator_is_flagged_and_still_imported(tmp_path: P
     assert graph.value(node, EKB.excludeFromMetaAnalysis) == Literal(True)
     study = URIRef(f"{RES}study/nct99999901")
     assert str(graph.value(study, EKB.phase)) == "early 1"
+
+
+def test_a_record_with_fields_of_the_wrong_type_exits_3_without_a_traceback(tmp_path: Path) -> None:
+    record = json.loads((REAL_DIR / "NCT03418623.json").read_text())
+    record["protocolSection"]["designModule"]["designInfo"] = "NA"  # an object in the data model
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(record))
+    result = run("import", "ctgov", str(odd), "--kb", str(new_kb(tmp_path)))
+    assert result.exit_code == 3
+    assert (
+        "odd.json: NCT03418623: not a well-formed ClinicalTrials.gov v2 study record"
+        in result.stderr
+    )
+    assert "Traceback" not in result.output
