@@ -8,6 +8,7 @@ Each query is one ``queries/<name>.rq`` file, plain SPARQL with a YAML header on
     #+   - {name: outcome, type: concept, scheme: outcome, required: true,
     #+      variable: outcome_concept}
     #+ columns: [study, arm, events, total, source]
+    #+ lists: {sources: "; "}
     #+ tags: [outcomes]
 
 A parameter binds one SPARQL variable (``variable``, default the parameter's name
@@ -17,6 +18,14 @@ group, never pasted into the text, so a value with quotes, braces, ``#`` or line
 breaks cannot change the query; the same text runs on Oxigraph and on any remote
 SPARQL 1.1 endpoint. A parameter left out (and without a default) leaves its
 variable unbound: the query is written so that this means "any".
+
+List cells: SPARQL leaves the order of ``GROUP_CONCAT`` items to the engine
+(Oxigraph in memory, on disk and as a server all differ), so a canned query
+joins its items with :data:`LIST_SEPARATOR` (``separator="\\u001F"``) and
+declares the column under ``lists`` with the separator readers see.
+:func:`run_query` splits such a cell, sorts the items and joins them with the
+declared separator, so every engine gives the same bytes, and an item that
+itself holds ``"; "`` is never cut apart.
 
 Parameter types:
 
@@ -50,7 +59,10 @@ if TYPE_CHECKING:
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 PARAM_TYPES = ("concept", "study", "string", "integer", "decimal", "iri")
-HEADER_KEYS = {"summary", "description", "params", "columns", "tags"}
+HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags"}
+#: What canned queries join GROUP_CONCAT items with (U+001F, the unit separator),
+#: so that :func:`run_query` can sort them; see the module docstring.
+LIST_SEPARATOR = "\x1f"
 PARAM_KEYS = {"name", "type", "required", "default", "scheme", "description", "variable"}
 
 # Characters IRIREF forbids (SPARQL 1.1 grammar, production [139]), plus controls and space.
@@ -183,6 +195,8 @@ class CannedQuery:
     columns: tuple[str, ...]
     tags: tuple[str, ...]
     text: str = field(repr=False)
+    #: list columns (GROUP_CONCAT cells) -> the separator shown between their sorted items
+    lists: dict[str, str] = field(default_factory=dict)
 
     def param(self, name: str) -> Param:
         """The parameter ``name``.
@@ -266,15 +280,27 @@ def load_query_file(path: Path) -> CannedQuery:
                 variable=str(raw.get("variable") or name.replace("-", "_")),
             )
         )
+    columns = tuple(header.get("columns") or ())
+    lists = header.get("lists") or {}
+    if not isinstance(lists, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in lists.items()
+    ):
+        raise CouldNotRun(
+            f'{path}: lists must map column names to separators, e.g. {{sources: "; "}}'
+        )
+    undeclared = sorted(set(lists) - set(columns))
+    if undeclared:
+        raise CouldNotRun(f"{path}: lists names columns the query does not declare: {undeclared}")
     return CannedQuery(
         name=path.stem,
         path=path,
         summary=str(header.get("summary", "")).strip(),
         description=str(header.get("description", "")).strip(),
         params=tuple(params),
-        columns=tuple(header.get("columns") or ()),
+        columns=columns,
         tags=tuple(header.get("tags") or ()),
         text=text,
+        lists=dict(lists),
     )
 
 
@@ -409,7 +435,39 @@ def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> 
     :raises UsageError: unknown query or parameter, missing required parameter, bad value.
     """
     query = get_query(name)
-    return store.select(bind(store, query, params or {}))
+    return sort_list_cells(query, store.select(bind(store, query, params or {})))
+
+
+def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
+    """``result`` with every declared list cell's items sorted and joined for reading.
+
+    >>> from rdflib import Literal
+    >>> from kb.store import QueryResult
+    >>> q = CannedQuery("q", Path("q.rq"), "", "", (), ("ids",), (), "", {"ids": "; "})
+    >>> sort_list_cells(q, QueryResult(["ids"], [{"ids": Literal("b\x1fa; c")}])).rows
+    [{'ids': rdflib.term.Literal('a; c; b')}]
+    """
+    if not query.lists:
+        return result
+    from rdflib import Literal
+
+    from kb.store import QueryResult
+
+    rows = []
+    for row in result.rows:
+        tidy = dict(row)
+        for column, separator in query.lists.items():
+            cell = row.get(column)
+            if isinstance(cell, Literal):
+                items = sorted(str(cell).split(LIST_SEPARATOR), key=lambda s: (s.casefold(), s))
+                text = separator.join(items)
+                tidy[column] = (
+                    Literal(text, lang=cell.language)
+                    if cell.language
+                    else Literal(text, datatype=cell.datatype)
+                )
+        rows.append(tidy)
+    return QueryResult(list(result.columns), rows)
 
 
 # ---------------------------------------------------------------------------

@@ -113,6 +113,49 @@ def test_every_query_has_a_complete_header_and_an_order_by(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_group_concat_joins_with_the_list_separator_and_is_declared_as_a_list(
+    name: str,
+) -> None:
+    query = CATALOGUE[name]
+    concats = re.findall(r"GROUP_CONCAT\(.*?separator=\"(.*?)\"\)\s*AS\s+\?(\w+)", query.text)
+    assert len(concats) == query.text.count("GROUP_CONCAT")
+    assert {var for _, var in concats} == set(query.lists)
+    assert all(sep == "\\u001F" for sep, _ in concats)
+
+
+def test_list_cells_come_back_sorted_and_joined_with_the_declared_separator(
+    shipped_store: EmbeddedStore,
+) -> None:
+    result = queries.run_query(shipped_store, "evidence-map", {"condition": "lupus"})
+    cells = [str(row["study_ids"]) for row in result.rows if "study_ids" in row]
+    assert any("; " in cell for cell in cells)
+    for cell in cells:
+        assert queries.LIST_SEPARATOR not in cell
+        assert cell.split("; ") == sorted(cell.split("; "), key=lambda s: (s.casefold(), s))
+
+
+def test_a_list_item_holding_the_shown_separator_is_never_cut_apart() -> None:
+    from rdflib import Literal
+
+    from kb.store import QueryResult
+
+    query = CATALOGUE["characteristics"]
+    cell = Literal("Inclusion: adults; biopsy-proven\x1fAge 18-75")
+    tidy = queries.sort_list_cells(query, QueryResult(["eligibility"], [{"eligibility": cell}]))
+    assert str(tidy.rows[0]["eligibility"]) == "Age 18-75; Inclusion: adults; biopsy-proven"
+
+
+def test_a_lists_header_naming_an_undeclared_column_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.rq"
+    bad.write_text(
+        '#+ summary: x\n#+ columns: [a]\n#+ lists: {b: "; "}\n'
+        "SELECT ?a WHERE { ?a ?p ?o } ORDER BY ?a\n"
+    )
+    with pytest.raises(CouldNotRun, match="lists names columns the query does not declare"):
+        queries.load_query_file(bad)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_declared_params_are_exactly_the_variables_the_query_binds(name: str) -> None:
     query = CATALOGUE[name]
     body = query.text[queries.where_insert_position(query.text) :]
