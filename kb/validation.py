@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -224,6 +224,8 @@ class StudyValidator:
         from rdflib import Graph
 
         shapes_file = Path(shapes_file) if shapes_file else paths.shapes_file()
+        self.shapes_file = shapes_file
+        self.vocab_files = [Path(v) for v in vocab_files]
         self.shapes = parse_turtle(shapes_file)
         _compact_sparql(self.shapes)
         # Concept shapes check the concepts a study file declares; the shared
@@ -253,14 +255,25 @@ class StudyValidator:
         except OSError as exc:
             raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
         digest = hashlib.sha256(data).hexdigest()
-        key = f"{self.fingerprint}:{digest}"
-        if self.cache is not None and key in self.cache:
-            return replace(self.cache[key], path=display)
+        cached = self.cached(digest, display)
+        if cached is not None:
+            return cached
         file_graph = parse_turtle(path)
         report = self._validate_graph(file_graph, display, digest, path)
-        if self.cache is not None:
-            self.cache[key] = report
+        self.remember(report)
         return report
+
+    def cached(self, digest: str, display: str) -> FileReport | None:
+        """The cached report for a file with these bytes, named ``display``; else ``None``."""
+        if self.cache is None:
+            return None
+        report = self.cache.get(f"{self.fingerprint}:{digest}")
+        return replace(report, path=display) if report is not None else None
+
+    def remember(self, report: FileReport) -> None:
+        """Put a report in the cache (if there is one)."""
+        if self.cache is not None:
+            self.cache[f"{self.fingerprint}:{report.sha256}"] = report
 
     def _validate_graph(
         self, file_graph: Graph, display: str, digest: str, path: Path
@@ -630,11 +643,17 @@ def study_files_in(paths_given: Iterable[Path]) -> list[Path]:
     return unique
 
 
+#: Called after each file with (files done, files in all).
+ProgressCallback = Callable[[int, int], None]
+
+
 def validate_files(
     files: Sequence[Path],
     kb_dir: Path | None = None,
     validator: StudyValidator | None = None,
     display: Sequence[str] | None = None,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> ValidationReport:
     """Validate study files (each with the vocabularies of ``kb_dir``), then the cross-file facts.
 
@@ -642,26 +661,115 @@ def validate_files(
         references; default ``$EKB_KB`` or the shipped one.
     :param validator: reuse a :class:`StudyValidator` (and its cache).
     :param display: names for the files in the report (default: as given).
+    :param jobs: worker processes; files are independent, so more jobs
+        validate a large knowledge base faster (each worker parses the shapes
+        and vocabularies once). Cached files are not sent to workers.
+    :param progress: called after each file with (done, total).
     :raises RdfSyntaxError: a file is not valid Turtle.
+    :raises UsageError: ``jobs`` is below 1.
     """
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, not {jobs}")
     kb_dir = Path(kb_dir) if kb_dir is not None else paths.default_kb_dir()
     if validator is None:
         validator = StudyValidator(paths.kb_vocab_files(kb_dir))
     names = list(display) if display is not None else [str(f) for f in files]
-    reports = [validator.validate_file(f, name) for f, name in zip(files, names, strict=True)]
-    return ValidationReport(files=tuple(_cross_file_findings(reports, kb_dir)))
+    pairs = list(zip(files, names, strict=True))
+    total = len(pairs)
+    reports: list[FileReport | None] = [None] * total
+    done = 0
+    todo: list[int] = []
+    for i, (path, name) in enumerate(pairs):
+        if jobs == 1:
+            reports[i] = validator.validate_file(path, name)
+            done += 1
+            if progress:
+                progress(done, total)
+            continue
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        cached = validator.cached(digest, name)
+        if cached is not None:
+            reports[i] = cached
+            done += 1
+            if progress:
+                progress(done, total)
+        else:
+            todo.append(i)
+    if todo:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(todo)),
+            initializer=_worker_init,
+            initargs=(validator.vocab_files, validator.shapes_file),
+        ) as pool:
+            outcomes = pool.map(_worker_validate, [pairs[i] for i in todo], chunksize=4)
+            for i, outcome in zip(todo, outcomes, strict=True):
+                report = _unwrap_worker_outcome(outcome)
+                validator.remember(report)
+                reports[i] = report
+                done += 1
+                if progress:
+                    progress(done, total)
+    final = [r for r in reports if r is not None]
+    return ValidationReport(files=tuple(_cross_file_findings(final, kb_dir)))
 
 
-def validate_paths(paths_given: Sequence[Path], kb_dir: Path | None = None) -> ValidationReport:
+_worker_validator: StudyValidator | None = None
+
+
+def _worker_init(vocab_files: list[Path], shapes_file: Path) -> None:
+    global _worker_validator
+    _worker_validator = StudyValidator(vocab_files, shapes_file)
+
+
+def _worker_validate(pair: tuple[Path, str]) -> FileReport | tuple[str, ...]:
+    # Errors travel back as plain tuples: RdfSyntaxError does not pickle.
+    assert _worker_validator is not None
+    path, name = pair
+    try:
+        return _worker_validator.validate_file(path, name)
+    except RdfSyntaxError as exc:
+        return ("syntax", exc.path, "" if exc.line is None else str(exc.line), exc.detail)
+    except CouldNotRun as exc:
+        return ("could-not-run", str(exc))
+
+
+def _unwrap_worker_outcome(outcome: FileReport | tuple[str, ...]) -> FileReport:
+    if isinstance(outcome, FileReport):
+        return outcome
+    if outcome[0] == "syntax":
+        _, path, line, detail = outcome
+        raise RdfSyntaxError(path, int(line) if line else None, detail)
+    raise CouldNotRun(outcome[1])
+
+
+def validate_paths(
+    paths_given: Sequence[Path],
+    kb_dir: Path | None = None,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
+    validator: StudyValidator | None = None,
+) -> ValidationReport:
     """Validate the files and folders given (see :func:`study_files_in`).
 
     :raises UsageError: a path does not exist or a folder holds no Turtle file.
     :raises RdfSyntaxError: a file is not valid Turtle.
     """
-    return validate_files(study_files_in(paths_given), kb_dir)
+    return validate_files(
+        study_files_in(paths_given), kb_dir, validator, jobs=jobs, progress=progress
+    )
 
 
-def validate_kb(kb_dir: Path | None = None) -> ValidationReport:
+def validate_kb(
+    kb_dir: Path | None = None,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
+    validator: StudyValidator | None = None,
+) -> ValidationReport:
     """Validate every study of a knowledge base (default ``$EKB_KB`` or the shipped one).
 
     Files are named relative to the knowledge base folder (``studies/x.ttl``).
@@ -672,7 +780,14 @@ def validate_kb(kb_dir: Path | None = None) -> ValidationReport:
     files = paths.study_files(kb_dir)
     if not files:
         raise UsageError(f"{kb_dir}: no study files in {kb_dir / 'studies'}")
-    return validate_files(files, kb_dir, display=[f"studies/{f.name}" for f in files])
+    return validate_files(
+        files,
+        kb_dir,
+        validator,
+        display=[f"studies/{f.name}" for f in files],
+        jobs=jobs,
+        progress=progress,
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -337,3 +337,40 @@ def test_ekb_validate_runs_from_another_folder_in_a_subprocess(tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stderr
     assert "files conform" in proc.stdout.splitlines()[-1]
+
+
+# --- worker processes and progress ---------------------------------------------------------
+
+
+def test_jobs_give_the_same_report_as_one_process(kb_copy: Path) -> None:
+    break_pilot_counts(kb_copy)
+    one = validate_kb(kb_copy)
+    seen: list[tuple[int, int]] = []
+    two = validate_kb(kb_copy, jobs=2, progress=lambda done, total: seen.append((done, total)))
+    assert two == one
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_jobs_skip_cached_files_and_report_syntax_errors_with_file_and_line(kb_copy: Path) -> None:
+    cache: dict[str, FileReport] = {}
+    validator = StudyValidator(paths.kb_vocab_files(kb_copy), cache=cache)
+    validate_kb(kb_copy, validator=validator)
+    assert len(cache) == 2
+    bad = kb_copy / "studies" / "zz-broken.ttl"
+    bad.write_text(BROKEN)
+    with pytest.raises(RdfSyntaxError) as err:
+        validate_kb(kb_copy, jobs=2, validator=validator)
+    assert (err.value.path, err.value.line) == (str(bad), 4)
+
+
+def test_jobs_below_one_are_a_usage_error(kb_copy: Path) -> None:
+    with pytest.raises(UsageError):
+        validate_kb(kb_copy, jobs=0)
+    assert CliRunner().invoke(cli, ["validate", "--kb", str(kb_copy), "-j", "0"]).exit_code == 2
+
+
+def test_the_cli_accepts_jobs(kb_copy: Path) -> None:
+    break_pilot_counts(kb_copy)
+    result = run("validate", "--kb", str(kb_copy), "-j", "2")
+    assert result.exit_code == 1
+    assert "11 events but only 10 in the total" in result.output

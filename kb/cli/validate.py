@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -34,8 +36,18 @@ _SEVERITY_CHOICES = {"violation": "Violation", "warning": "Warning", "info": "In
     show_default=True,
     help="Least serious finding listed line by line in the text report (all are counted).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Validate this many files at once, in worker processes (for large knowledge bases).",
+)
 @handle_errors
-def validate(paths: tuple[Path, ...], kb_dir: Path | None, fmt: str, severity: str) -> None:
+def validate(
+    paths: tuple[Path, ...], kb_dir: Path | None, fmt: str, severity: str, jobs: int
+) -> None:
     """Check studies against the SHACL shapes.
 
     With no PATH, every study of the knowledge base (--kb, $EKB_KB, or the
@@ -46,10 +58,48 @@ def validate(paths: tuple[Path, ...], kb_dir: Path | None, fmt: str, severity: s
     """
     from kb.validation import format_text, validate_kb, validate_paths
 
-    report = validate_paths(list(paths), kb_dir) if paths else validate_kb(kb_dir)
+    with _progress() as progress:
+        if paths:
+            report = validate_paths(list(paths), kb_dir, jobs=jobs, progress=progress)
+        else:
+            report = validate_kb(kb_dir, jobs=jobs, progress=progress)
     if fmt == "json":
         click.echo(report.to_json(), nl=False)
     else:
         click.echo(format_text(report, _SEVERITY_CHOICES[severity]), nl=False)
     if not report.conforms:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the work is long; else nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "validating",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if total < 20:  # a handful of files needs no bar
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task("validating", total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
