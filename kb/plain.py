@@ -43,10 +43,13 @@ class Sentence:
     results: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: True when the sentence opens a new paragraph within its section.
+    starts_paragraph: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "section": self.section,
+            "starts_paragraph": self.starts_paragraph,
             "text": self.text,
             "results": self.results,
             "claims": self.claims,
@@ -127,6 +130,8 @@ class PlainText:
                 section = sentence.section
                 lines.append(f"## {section}")
                 lines.append("")
+            elif sentence.starts_paragraph:
+                flush()
             refs = sorted({numbers[i] for i in sentence.sources if i in numbers})
             marks = "".join(f"[{n}]" for n in refs)
             paragraph.append(f"{sentence.text}{' ' + marks if marks else ''}")
@@ -283,6 +288,7 @@ def _arms(store: Store, study: str) -> list[_Arm]:
         }} ORDER BY ?arm ?agent""",
     )
     arms: dict[str, _Arm] = {}
+    short_names: dict[str, str | None] = {}
     for row in result.rows:
         iri = str(row["arm"])
         if iri in arms:
@@ -298,6 +304,14 @@ def _arms(store: Store, study: str) -> list[_Arm]:
             held_constant=_str(row, "held"),
             source=_str(row, "src"),
         )
+        short_names[iri] = _str(row, "agent_pref")
+    # Call an arm by its agent ("the placebo group") when that tells the arms
+    # apart: registry-style labels ("placebo + MMF + low-dose steroids") make
+    # sentences long and hard to read.
+    names = [short_names.get(a) for a in arms]
+    if all(names) and len(set(names)) == len(names):
+        for iri, arm in arms.items():
+            arm.label = str(short_names[iri])
     return list(arms.values())
 
 
@@ -327,6 +341,7 @@ def _days_as_words(days: Decimal | float | int) -> str:
 class _Result:
     iri: str
     arm: str
+    outcome: str
     outcome_name: str
     outcome_concept: str | None
     events: int | None
@@ -339,6 +354,7 @@ class _Result:
     direction: str | None
     statistic: str | None
     weeks: Decimal | None
+    timepoint_text: str | None
     subgroup: str | None
     role: str | None
     source: str | None
@@ -347,8 +363,8 @@ class _Result:
 def _results(store: Store, study: str) -> list[_Result]:
     result = _select(
         store,
-        f"""SELECT ?r ?arm ?oc ?oc_plain ?oc_pref ?olabel ?events ?total ?percent ?pc ?base ?fu
-                   ?unit ?dir ?stat ?weeks ?subgroup ?role ?src WHERE {{
+        f"""SELECT ?r ?arm ?o ?oc ?oc_plain ?oc_pref ?olabel ?events ?total ?percent ?pc ?base ?fu
+                   ?unit ?dir ?stat ?weeks ?tptext ?subgroup ?role ?src WHERE {{
             <{study}> ekb:hasResult ?r .
             ?r ekb:arm ?arm ; ekb:outcome ?o .
             OPTIONAL {{ ?o rdfs:label ?olabel }}
@@ -364,6 +380,7 @@ def _results(store: Store, study: str) -> list[_Result]:
             OPTIONAL {{ ?r ekb:direction ?dir }}
             OPTIONAL {{ ?r ekb:summaryStatistic ?stat }}
             OPTIONAL {{ ?r ekb:timepointWeeks ?weeks }}
+            OPTIONAL {{ ?r ekb:timepointText ?tptext }}
             OPTIONAL {{ ?r ekb:subgroup ?subgroup }}
             OPTIONAL {{ ?r ekb:source ?src }}
         }} ORDER BY ?r""",
@@ -376,6 +393,7 @@ def _results(store: Store, study: str) -> list[_Result]:
         seen[iri] = _Result(
             iri=iri,
             arm=str(row["arm"]),
+            outcome=str(row["o"]),
             outcome_name=_name_of(row, "oc") or _str(row, "olabel") or "this outcome",
             outcome_concept=_str(row, "oc"),
             events=_py(row, "events"),
@@ -388,6 +406,7 @@ def _results(store: Store, study: str) -> list[_Result]:
             direction=_str(row, "dir"),
             statistic=_str(row, "stat"),
             weeks=_py(row, "weeks"),
+            timepoint_text=_str(row, "tptext"),
             subgroup=_str(row, "subgroup"),
             role=_str(row, "role"),
             source=_str(row, "src"),
@@ -403,6 +422,7 @@ class _Safety:
     serious: bool
     affected: int | None
     at_risk: int | None
+    percent: Decimal | None
     when: str | None
     source: str | None
 
@@ -410,12 +430,13 @@ class _Safety:
 def _safety(store: Store, study: str) -> list[_Safety]:
     result = _select(
         store,
-        f"""SELECT ?f ?arm ?term ?serious ?affected ?atrisk ?when ?src WHERE {{
+        f"""SELECT ?f ?arm ?term ?serious ?affected ?atrisk ?percent ?when ?src WHERE {{
             <{study}> ekb:hasSafetyFinding ?f .
             ?f ekb:arm ?arm ; ekb:eventTerm ?term .
             OPTIONAL {{ ?f ekb:serious ?serious }}
             OPTIONAL {{ ?f ekb:affected ?affected }}
             OPTIONAL {{ ?f ekb:atRisk ?atrisk }}
+            OPTIONAL {{ ?f ekb:percent ?percent }}
             OPTIONAL {{ ?f ekb:timepointText ?when }}
             OPTIONAL {{ ?f ekb:source ?src }}
         }} ORDER BY DESC(?serious) ?f""",
@@ -428,6 +449,7 @@ def _safety(store: Store, study: str) -> list[_Safety]:
             serious=bool(_py(row, "serious")),
             affected=_py(row, "affected"),
             at_risk=_py(row, "atrisk"),
+            percent=_py(row, "percent"),
             when=_str(row, "when"),
             source=_str(row, "src"),
         )
@@ -534,9 +556,12 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _when(weeks: Decimal | None) -> str:
+def _when(weeks: Decimal | None, printed: str | None = None) -> str:
+    """" by week 12", or the timepoint as printed when weeks are not whole ("42 months")."""
     if weeks is None:
-        return ""
+        return f" ({printed})" if printed else ""
+    if printed and Decimal(weeks) != Decimal(weeks).to_integral_value():
+        return f" after {printed}"
     return f" by week {_fmt(weeks)}"
 
 
@@ -548,7 +573,7 @@ _DOWN = {str(TERM["decreased"])}
 def _result_sentence(result: _Result, arm_label: str | None) -> str | None:
     """One result in everyday words, or ``None`` when it holds nothing to say."""
     name = result.outcome_name
-    when = _when(result.weeks)
+    when = _when(result.weeks, result.timepoint_text)
     who = f" in the {arm_label} group" if arm_label else ""
     if result.events is not None and result.total is not None:
         pct = f" ({_fmt(result.percent)}%)" if result.percent is not None else ""
@@ -563,6 +588,8 @@ def _result_sentence(result: _Result, arm_label: str | None) -> str | None:
         return f"{lead}{subject}{who} {verb} by {_fmt(abs(change))}%{when}."
     if result.baseline is not None and result.follow_up is not None:
         unit = result.unit or ""
+        if unit and unit != "%":
+            unit = " " + unit
         verb = "went up" if result.follow_up > result.baseline else "went down"
         end = f" at week {_fmt(result.weeks)}" if result.weeks is not None else " later"
         return (
@@ -585,14 +612,21 @@ _REASON_ORDER = [str(TERM[name]) for name in (
 )]
 
 
-def _reason_words(claim: _Claim, enrolled: int | None) -> list[str]:
-    """The claim's reasons for its certainty rating, in everyday words and a fixed order."""
+#: Reasons that rate certainty up rather than down.
+_STRENGTHS = {str(TERM["randomised-double-blind"])}
+
+
+def _reason_words(claim: _Claim, enrolled: int | None, *, strengths: bool = False) -> list[str]:
+    """The claim's reasons for caution (or, with ``strengths``, in its favour), in
+    everyday words and a fixed order."""
     def order(item: tuple[str, str]) -> tuple[int, str]:
         iri = item[0]
         return (_REASON_ORDER.index(iri) if iri in _REASON_ORDER else len(_REASON_ORDER), iri)
 
     words = []
     for iri, text in sorted(claim.reasons, key=order):
+        if (iri in _STRENGTHS) != strengths:
+            continue
         if iri == str(TERM["small-sample"]) and enrolled is not None:
             text = f"only {_count_word(enrolled)} patients took part"
         words.append(text)
@@ -616,6 +650,30 @@ def _result_rank(result: _Result) -> tuple[int, int]:
 # --------------------------------------------------------------------------
 # Study summaries
 # --------------------------------------------------------------------------
+
+
+def _tell_apart_outcomes(results: list[_Result], store: Store, study: str) -> None:
+    """Name outcomes that share a concept by their own label, so that two
+    definitions of one response (REGENCY's complete renal response with and
+    without a steroid condition) never read as the same thing twice."""
+    by_concept: dict[str | None, set[str]] = defaultdict(set)
+    for r in results:
+        by_concept[r.outcome_concept].add(r.outcome)
+    shared = {c for c, outcomes in by_concept.items() if c is not None and len(outcomes) > 1}
+    if not shared:
+        return
+    labels = {
+        str(row["o"]): str(row["label"])
+        for row in _select(
+            store,
+            f"""SELECT ?o ?label WHERE {{ <{study}> ekb:hasOutcome ?o . ?o rdfs:label ?label .
+                   OPTIONAL {{ ?o ekb:outcomeRole ?role }}
+                   FILTER(!BOUND(?role) || ?role != term:primary) }}""",
+        ).rows
+    }
+    for r in results:
+        if r.outcome_concept in shared and r.outcome in labels:
+            r.outcome_name = f"{r.outcome_name} ({labels[r.outcome]})"
 
 
 def resolve_study(store: Store, study: str) -> str:
@@ -653,9 +711,9 @@ def summarise_study(store: Store, study: str) -> PlainText:
     sentences: list[Sentence] = []
 
     def say(section: str, text: str, *, results: list[str] = (), claims: list[str] = (),  # type: ignore[assignment]
-            sources: list[str | None] = ()) -> None:  # type: ignore[assignment]
+            sources: list[str | None] = (), paragraph: bool = False) -> None:  # type: ignore[assignment]
         sentences.append(
-            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}))
+            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
         )
 
     # What was studied
@@ -695,14 +753,33 @@ def summarise_study(store: Store, study: str) -> PlainText:
                 else f"The study kept this the same: {arm.held_constant}.",
                 sources=[arm.source])
 
-    # What happened
-    for result in sorted(results, key=lambda r: (_result_rank(r), r.iri)):
-        if result.subgroup:
+    # What happened: experimental arms first, each with its control on the same outcome.
+    # Subgroup detail is left to the full data when the whole population has a result.
+    whole_concepts = {r.outcome_concept for r in results if not r.subgroup}
+    results = [r for r in results if not (r.subgroup and r.outcome_concept in whole_concepts)]
+    _tell_apart_outcomes(results, store, iri)
+    controls = {a.iri for a in arms if a.role not in {str(TERM["experimental"]), str(TERM["single-arm"])}}
+    told: set[str] = set()
+    for result in sorted(results, key=lambda r: (_result_rank(r), r.arm in controls, r.iri)):
+        if result.iri in told:
             continue
         label = arm_by_iri[result.arm].label if several_arms and result.arm in arm_by_iri else None
         text = _result_sentence(result, label)
-        if text:
-            say("What happened", text, results=[result.iri], sources=[result.source])
+        if not text:
+            continue
+        told.add(result.iri)
+        iris, srcs = [result.iri], [result.source]
+        control = _matching_control(result, results, arm_by_iri) if result.arm not in controls else None
+        if control is not None and control.iri not in told:
+            clause = _control_clause(control, arm_by_iri[control.arm].label)
+            if clause:
+                text = text[:-1] + f", compared with {clause}."
+                iris.append(control.iri)
+                srcs.append(control.source)
+                told.add(control.iri)
+        if result.subgroup:
+            text = f"Among {result.subgroup}: {_lower_first(text)}"
+        say("What happened", text, results=iris, sources=srcs)
     if not any(s.section == "What happened" for s in sentences):
         say("What happened", "The sources we hold give no results for this study.")
 
@@ -711,14 +788,24 @@ def summarise_study(store: Store, study: str) -> PlainText:
     for finding in serious or safety:
         arm_label = arm_by_iri[finding.arm].label if several_arms and finding.arm in arm_by_iri else None
         who = f" in the {arm_label} group" if arm_label else ""
-        when = f" {finding.when}" if finding.when else ""
-        kind = "serious side effect" if finding.serious else finding.term
-        if finding.affected == 0:
-            text = f"No patient{who} had a {kind}{when}."
+        when = ""
+        if finding.when:
+            when = f" {finding.when}" if finding.when.split(" ", 1)[0] in {"during", "after", "by", "at", "in"} \
+                else f" ({finding.when})"
+        what = "a serious side effect" if finding.serious and _is_any_serious_event(finding.term) else finding.term
+        if finding.affected == 0 and _is_death(finding.term):
+            text = f"No patient{who} died{when}."
+        elif finding.affected == 0:
+            text = f"No patient{who} had {what}{when}."
         elif finding.affected is not None and finding.at_risk is not None:
-            text = f"{finding.affected} of {finding.at_risk} patients{who} had a {kind}{when}."
+            verb = "died" if _is_death(finding.term) else f"had {what}"
+            text = f"{finding.affected} of {finding.at_risk} patients{who} {verb}{when}."
         elif finding.affected is not None:
-            text = f"{finding.affected} patients{who} had a {kind}{when}."
+            verb = "died" if _is_death(finding.term) else f"had {what}"
+            people = "patient" if finding.affected == 1 else "patients"
+            text = f"{finding.affected} {people}{who} {verb}{when}."
+        elif finding.percent is not None:
+            text = f"{_fmt(finding.percent)}% of patients{who} had {what}{when}."
         else:
             continue
         say("Side effects", text, results=[finding.iri], sources=[finding.source])
@@ -735,10 +822,13 @@ def summarise_study(store: Store, study: str) -> PlainText:
             say("How far can we trust this?",
                 f"We rate how sure we can be of this as {claim.certainty}.",
                 claims=[claim.iri], sources=[claim.source])
-        if claim.reasons:
+        cautions = _reason_words(claim, facts.enrolled, strengths=False)
+        if cautions:
             say("How far can we trust this?", "There are reasons to be careful.", claims=[claim.iri])
-        for words in _reason_words(claim, facts.enrolled):
+        for words in cautions:
             say("How far can we trust this?", f"{_capitalise(words)}.", claims=[claim.iri])
+        for words in _reason_words(claim, facts.enrolled, strengths=True):
+            say("How far can we trust this?", f"In its favour: {words}.", claims=[claim.iri])
     if not claims:
         say("How far can we trust this?",
             "Nobody has rated how sure we can be of these results yet, so treat them with care.")
@@ -839,9 +929,9 @@ def answer_question(store: Store, question: str) -> PlainText:
     sentences: list[Sentence] = []
 
     def say(section: str, text: str, *, results: list[str] = (), claims: list[str] = (),  # type: ignore[assignment]
-            sources: list[str | None] = ()) -> None:  # type: ignore[assignment]
+            sources: list[str | None] = (), paragraph: bool = False) -> None:  # type: ignore[assignment]
         sentences.append(
-            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}))
+            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
         )
 
     covered = _covered_conditions(store)
@@ -952,82 +1042,112 @@ def _interventions_for(store: Store, conditions: list[str], agents: list[str] | 
     )
 
 
+#: At most this many studies of one treatment are described one by one in an answer.
+MAX_STUDIES_PER_TREATMENT = 6
+
+
+def _with_article(text: str) -> str:
+    """``text`` with "a" or "an" in front.
+
+    >>> _with_article("randomised trial"), _with_article("open study")
+    ('a randomised trial', 'an open study')
+    """
+    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+
+
 def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) -> None:
+    """One section of an answer: the treatment's studies, strongest first, each with
+    its headline result and how sure we can be, then what is known about safety."""
     section = _capitalise(item.name)
     n_studies = len(item.studies)
     known = [s for s in item.studies if s.enrolled is not None]
     people = f" with {item.participants} patients in all" if known else ""
-    unknown = len(item.studies) - len(known)
+    unknown = n_studies - len(known)
     if known and unknown:
         people += f" (the size of {_count_word(unknown)} {'study is' if unknown == 1 else 'studies is'} not given)"
     say(section,
         f"There {'is' if n_studies == 1 else 'are'} {_count_word(n_studies)} "
         f"{'study' if n_studies == 1 else 'studies'}{people}.",
         sources=[s.source for s in item.studies])
-    # The strongest study first: best design, then size.
-    studies = sorted(item.studies, key=lambda s: (-s.design_rank, -(s.enrolled or 0), s.iri))
-    lead = studies[0]
-    arms = {a.iri: a for a in _arms(store, lead.iri)}
-    several = len(arms) > 1
-    if lead.design:
-        which = "The strongest study" if n_studies > 1 else "It"
-        say(section, f"{which} was a {lead.design}.", sources=[lead.source])
-    if lead.condition:
-        size = f"{lead.enrolled} people" if lead.enrolled is not None else "people"
-        say(section, f"It was done in {size} with {lead.condition}.", sources=[lead.source])
 
-    benefit = _benefit_sentence(store, item, lead, arms, several)
-    if benefit:
+    studies = sorted(item.studies, key=lambda s: (-s.design_rank, -(s.enrolled or 0), s.iri))
+    silent = 0
+    told = 0
+    for study in studies:
+        benefit = _benefit_sentence(store, item, study)
+        if benefit is None or told >= MAX_STUDIES_PER_TREATMENT:
+            silent += 1
+            continue
+        told += 1
+        design = _with_article(study.design) if study.design else "A study"
+        size = f" in {study.enrolled} people" if study.enrolled is not None else ""
+        who = f" with {study.condition}" if study.condition else ""
+        say(section, f"{_capitalise(design)}{size}{who}.", sources=[study.source], paragraph=True)
         text, result_iris, claim_iris, sources = benefit
         say(section, text, results=result_iris, claims=claim_iris, sources=sources)
-    else:
-        say(section, "The studies we hold report no results we can put in plain words.")
+        for claim in _claims(store, study.iri):
+            if claim.intervention not in (None, item.agent) or not claim.certainty:
+                continue
+            reasons = _reason_words(claim, study.enrolled)
+            why = f" Why: {'; '.join(reasons)}." if reasons else ""
+            strengths = _reason_words(claim, study.enrolled, strengths=True)
+            why += f" In its favour: {'; '.join(strengths)}." if strengths else ""
+            say(section, f"How sure can we be? {_capitalise(claim.certainty)}.{why}",
+                claims=[claim.iri], sources=[claim.source])
+            break
+    if silent:
+        say(section, paragraph=True, text=(
+            f"{_capitalise(_count_word(silent))} more {'study gives' if silent == 1 else 'studies give'} "
+            "no result we can put in plain words here."),
+            sources=[s.source for s in studies])
 
-    safety_text, safety_iris, safety_sources = _safety_sentence(store, item, lead, arms, several)
-    say(section, safety_text, results=safety_iris, sources=safety_sources)
-
-    for claim in _claims(store, lead.iri):
-        if claim.intervention not in (None, item.agent):
-            continue
-        if claim.certainty:
-            say(section, f"How sure can we be? {_capitalise(claim.certainty)}.", claims=[claim.iri],
-                sources=[claim.source])
-        reasons = _reason_words(claim, lead.enrolled)
-        if reasons:
-            say(section, "Why: " + "; ".join(reasons) + ".", claims=[claim.iri])
+    for i, (text, iris, sources) in enumerate(_safety_sentences(store, item, studies)):
+        say(section, text, results=iris, sources=sources, paragraph=i == 0)
 
 
-def _benefit_sentence(store: Store, item: _InterventionEvidence, lead: _Study, arms: dict[str, _Arm],
-                      several: bool) -> tuple[str, list[str], list[str], list[str | None]] | None:
-    claims = [c for c in _claims(store, lead.iri) if c.intervention in (None, item.agent)]
-    results = {r.iri: r for r in _results(store, lead.iri)}
+def _benefit_sentence(store: Store, item: _InterventionEvidence, study: _Study,
+                      ) -> tuple[str, list[str], list[str], list[str | None]] | None:
+    """The headline result of ``study`` for the treatment, with the control arm's
+    result on the same outcome when there is one."""
+    arms = {a.iri: a for a in _arms(store, study.iri)}
+    several = len(arms) > 1
+    claims = [c for c in _claims(store, study.iri) if c.intervention in (None, item.agent)]
+    results = {r.iri: r for r in _results(store, study.iri)}
     supported = [results[i] for c in claims for i in c.supported_by if i in results]
-    candidates = supported or [r for r in results.values() if not r.subgroup]
-    experimental = [r for r in candidates if arms.get(r.arm) and arms[r.arm].agent == item.agent]
-    for result in sorted(experimental, key=lambda r: (_result_rank(r), r.iri)):
-        label = arms[result.arm].label if several else None
-        text = _result_sentence(result, label)
-        if not text:
-            continue
-        iris = [result.iri]
-        sources: list[str | None] = [result.source]
-        comparison = _matching_control(result, results.values(), arms)
-        if comparison is not None:
-            control_text = _control_clause(comparison, arms[comparison.arm].label)
-            if control_text:
-                text = text[:-1] + f", compared with {control_text}."
-                iris.append(comparison.iri)
-                sources.append(comparison.source)
-        return "In that study, " + _lower_first(text), iris, [c.iri for c in claims], sources
+    whole = [r for r in results.values() if not r.subgroup]
+    for candidates in (supported, whole):
+        experimental = [r for r in candidates if arms.get(r.arm) and arms[r.arm].agent == item.agent]
+        for result in sorted(experimental, key=lambda r: (_result_rank(r), r.iri)):
+            text = _result_sentence(result, arms[result.arm].label if several else None)
+            if not text:
+                continue
+            iris = [result.iri]
+            sources: list[str | None] = [result.source]
+            control = _matching_control(result, results.values(), arms)
+            if control is not None:
+                clause = _control_clause(control, arms[control.arm].label)
+                if clause:
+                    text = text[:-1] + f", compared with {clause}."
+                    iris.append(control.iri)
+                    sources.append(control.source)
+            return text, iris, [c.iri for c in claims], sources
     return None
 
 
 def _matching_control(result: _Result, results: Any, arms: dict[str, _Arm]) -> _Result | None:
+    """The control arm's result on the very same outcome node and timepoint.
+
+    Matching on the outcome concept alone is not enough: one study can measure
+    the same concept under two definitions (REGENCY's complete renal response
+    with and without a steroid condition), and those must never be paired.
+    """
     for other in results:
         arm = arms.get(other.arm)
-        if arm is None or other.iri == result.iri or arm.role in {str(TERM["experimental"]), str(TERM["single-arm"])}:
+        if arm is None or other.iri == result.iri:
             continue
-        if other.outcome_concept == result.outcome_concept and other.weeks == result.weeks and not other.subgroup:
+        if arm.role in {str(TERM["experimental"]), str(TERM["single-arm"])}:
+            continue
+        if other.outcome == result.outcome and other.weeks == result.weeks and other.subgroup == result.subgroup:
             return other
     return None
 
@@ -1040,21 +1160,48 @@ def _control_clause(result: _Result, arm_label: str) -> str | None:
     return None
 
 
-def _safety_sentence(store: Store, item: _InterventionEvidence, lead: _Study, arms: dict[str, _Arm],
-                     several: bool) -> tuple[str, list[str], list[str | None]]:
-    for study in sorted(item.studies, key=lambda s: (-s.design_rank, -(s.enrolled or 0), s.iri)):
-        study_arms = {a.iri: a for a in _arms(store, study.iri)}
-        findings = [f for f in _safety(store, study.iri)
-                    if f.serious and study_arms.get(f.arm) and study_arms[f.arm].agent == item.agent]
-        for finding in findings:
-            where = "In the strongest study" if study.iri == lead.iri else "In one study"
-            if finding.affected == 0:
-                return (f"{where}, no patient on this treatment had a serious side effect.",
-                        [finding.iri], [finding.source])
-            if finding.affected is not None and finding.at_risk is not None:
-                return (f"{where}, {finding.affected} of {finding.at_risk} patients on this treatment "
-                        f"had a serious side effect.", [finding.iri], [finding.source])
-    return ("The studies we hold give no numbers on serious side effects.", [], [])
+def _is_any_serious_event(term: str) -> bool:
+    """True for a finding that counts all serious adverse events, not one kind of them."""
+    words = term.lower()
+    return "serious adverse event" in words or words in {"serious adverse events", "sae", "saes"}
+
+
+def _is_death(term: str) -> bool:
+    return term.lower().strip() in {"death", "deaths", "died", "all-cause mortality", "mortality"}
+
+
+def _safety_sentences(store: Store, item: _InterventionEvidence, studies: list[_Study],
+                      ) -> list[tuple[str, list[str], list[str | None]]]:
+    """What the studies say about serious side effects of the treatment, strongest study first.
+
+    Only findings that count all serious adverse events speak for "serious side
+    effects"; a zero for one kind of event (deaths, say) says nothing about others.
+    """
+    sentences: list[tuple[str, list[str], list[str | None]]] = []
+    for study in studies:
+        arms = {a.iri: a for a in _arms(store, study.iri)}
+        for finding in _safety(store, study.iri):
+            arm = arms.get(finding.arm)
+            if not finding.serious or arm is None or arm.agent != item.agent:
+                continue
+            what = "a serious side effect" if _is_any_serious_event(finding.term) else finding.term
+            design = study.design or "study"
+            where = f"In {_with_article(design)}"
+            if finding.affected == 0 and _is_death(finding.term):
+                text = f"{where}, no patient on this treatment died"
+            elif finding.affected == 0:
+                text = f"{where}, no patient on this treatment had {what}"
+            elif finding.affected is not None and finding.at_risk is not None:
+                text = f"{where}, {finding.affected} of {finding.at_risk} patients on this treatment had {what}"
+            elif finding.percent is not None:
+                text = f"{where}, {_fmt(finding.percent)}% of patients on this treatment had {what}"
+            else:
+                continue
+            when = f" ({finding.when})" if finding.when else ""
+            sentences.append((text + when + ".", [finding.iri], [finding.source]))
+    if not any("serious side effect" in text for text, _, _ in sentences):
+        sentences.insert(0, ("The studies we hold give no overall numbers on serious side effects.", [], []))
+    return sentences[:3]
 
 
 def readability_grade(text: str) -> float:
