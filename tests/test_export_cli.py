@@ -266,3 +266,53 @@ def test_readme_library_example_writes_the_metafor_file(tmp_path: Path, monkeypa
     monkeypatch.chdir(tmp_path)
     exec(compile(snippet, "README-snippet", "exec"), {})
     assert (tmp_path / "metafor.csv").read_text(encoding="utf-8").startswith("study,outcome,")
+
+
+RDF_DUMPS = ("trig", "ttl", "nt", "jsonld")
+
+
+def _dumps_in_a_fresh_process(tmp_path: Path, seed: str) -> dict[str, bytes]:
+    # A separate interpreter with its own hash seed: rdflib orders some things (TriG
+    # graphs, JSON-LD nodes) by set iteration, which only shows across processes.
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / f"seed-{seed}"
+    out.mkdir()
+    script = (
+        "import sys\nfrom kb.cli import cli\n"
+        "for fmt in sys.argv[2:]:\n"
+        "    cli.main(['export', fmt, '-o', f'{sys.argv[1]}/out.{fmt}'], standalone_mode=False)\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-c", script, str(out), *RDF_DUMPS], cwd=root, env=env, check=True
+    )
+    return {fmt: (out / f"out.{fmt}").read_bytes() for fmt in RDF_DUMPS}
+
+
+def test_rdf_dumps_of_the_shipped_kb_are_the_same_bytes_in_two_processes(tmp_path: Path) -> None:
+    first = _dumps_in_a_fresh_process(tmp_path, "1")
+    second = _dumps_in_a_fresh_process(tmp_path, "2")
+    for fmt in RDF_DUMPS:
+        assert first[fmt] == second[fmt], f"{fmt} differs between two runs"
+
+
+def test_trig_dump_of_the_shipped_kb_has_each_study_graph_once_in_study_order(shipped) -> None:
+    from rdflib import Dataset
+
+    from kb.export.rdf import _plain, study_triples
+
+    store, sel = shipped
+    text = render("trig", store, sel).files[""].decode()
+    headers = [line[1:-3] for line in text.splitlines() if line.endswith("> {")]
+    assert headers == sorted(sel.studies) and len(headers) > 1
+    ds = Dataset()
+    ds.parse(data=text, format="trig")
+    for study in sel.studies:
+        expected = Graph()
+        for t in study_triples(store, study):
+            expected.add(tuple(_plain(x) for x in t))
+        assert isomorphic(ds.graph(URIRef(study)), expected), study

@@ -68,22 +68,44 @@ def _sorted(triples: list[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any]]:
     )
 
 
+def _trig(per_study: dict[str, list[tuple[Any, Any, Any]]]) -> str:
+    """TriG with one named graph per study, the graphs in study order.
+
+    rdflib's TriG writer orders graphs by set iteration, which changes between
+    processes (the hash seed), so each study's graph is written on its own and the
+    pieces are joined: the union of their ``@prefix`` lines, sorted, then the blocks.
+    """
+    from rdflib import Dataset, URIRef
+
+    prefix_lines: set[str] = set()
+    blocks: list[str] = []
+    for study in sorted(per_study):
+        ds = Dataset()
+        for prefix, iri in PREFIXES.items():
+            ds.bind(prefix, iri)
+        graph = ds.graph(URIRef(study))
+        for t in per_study[study]:
+            graph.add(t)
+        piece = ds.serialize(format="trig")
+        lines = piece.splitlines(keepends=True)
+        head = [line for line in lines if line.startswith("@prefix ")]
+        body = "".join(lines[len(head) :]).strip("\n")
+        if body:
+            prefix_lines.update(head)
+            blocks.append(body + "\n")
+    text = "".join(sorted(prefix_lines)) + "\n" + "\n".join(blocks)
+    return text + "\n"
+
+
 def render(store: Any, selection: Any, *, fmt: str = "ttl", output: Path | None = None) -> Rendered:
-    from rdflib import Dataset, Graph, URIRef
+    from rdflib import Graph
 
     per_study = {
         study: _sorted([tuple(_plain(x) for x in t) for t in study_triples(store, study)])
         for study in selection.studies
     }
     if fmt == "trig":
-        ds = Dataset()
-        for prefix, iri in PREFIXES.items():
-            ds.bind(prefix, iri)
-        for study in sorted(per_study):
-            g = ds.graph(URIRef(study))
-            for t in per_study[study]:
-                g.add(t)
-        text = ds.serialize(format="trig")
+        text = _trig(per_study)
     else:
         graph = Graph()
         for prefix, iri in PREFIXES.items():
