@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,11 @@ _RES_STUDY = "https://w3id.org/evidence-kb/resource/study/"
 #: The shape (in shapes.ttl) that documents the checks made in Python per file
 #: and across files; findings of those checks name it as their source shape.
 FILE_SHAPE = _EKB + "StudyFileShape"
+
+#: Bump when the meaning of a cached report changes (part of every cache key).
+_CACHE_FORMAT = 1
+#: The on-disk cache file, in the user's cache directory (``$EKB_CACHE_DIR``).
+DISK_CACHE_NAME = "validation.sqlite"
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,10 @@ class StudyValidator:
         # file. So the class target becomes, per file, a list of target nodes.
         self._concept_shapes = _retarget_concept_shapes(self.shapes)
         self.vocab = Graph()
-        fingerprint = hashlib.sha256(shapes_file.read_bytes())
+        import pyshacl
+
+        fingerprint = hashlib.sha256(f"{_CACHE_FORMAT}:{pyshacl.__version__}:".encode())
+        fingerprint.update(shapes_file.read_bytes())
         for vocab_file in vocab_files:
             parse_turtle(vocab_file, self.vocab)
             fingerprint.update(Path(vocab_file).read_bytes())
@@ -606,6 +614,135 @@ def _cross_file_findings(reports: Sequence[FileReport], kb_dir: Path | None) -> 
 
 
 # ---------------------------------------------------------------------------
+# The on-disk cache
+
+
+class DiskCache(MutableMapping[str, FileReport]):
+    """File reports by cache key in one SQLite file.
+
+    Keys hold the file's SHA-256 and the fingerprint of the shapes,
+    vocabularies and pySHACL version, so a report is reused only for the same
+    bytes checked by the same rules, whichever knowledge base the file is in.
+    A cache that cannot be read is deleted and rebuilt, never trusted; one
+    that cannot be written is simply not used.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        for _attempt in range(2):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path)
+                db.execute("CREATE TABLE IF NOT EXISTS reports (key TEXT PRIMARY KEY, value TEXT)")
+                db.execute("SELECT count(*) FROM reports").fetchone()
+                self._db = db
+                return
+            except sqlite3.DatabaseError:
+                self.path.unlink(missing_ok=True)  # corrupt: start again
+            except OSError:
+                return
+
+    @property
+    def usable(self) -> bool:
+        return self._db is not None
+
+    def __getitem__(self, key: str) -> FileReport:
+        if self._db is None:
+            raise KeyError(key)
+        row = self._db.execute("SELECT value FROM reports WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        try:
+            return _report_from_json(row[0])
+        except (ValueError, KeyError, TypeError) as exc:
+            del self[key]
+            raise KeyError(key) from exc
+
+    def __setitem__(self, key: str, report: FileReport) -> None:
+        import sqlite3
+
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO reports (key, value) VALUES (?, ?)",
+                (key, _report_to_json(report)),
+            )
+        except sqlite3.DatabaseError:
+            self._db = None  # full disk, read-only, locked: go on without it
+
+    def __delitem__(self, key: str) -> None:
+        if self._db is not None:
+            self._db.execute("DELETE FROM reports WHERE key = ?", (key,))
+
+    def __iter__(self) -> Iterator[str]:
+        if self._db is None:
+            return iter(())
+        return iter([row[0] for row in self._db.execute("SELECT key FROM reports ORDER BY key")])
+
+    def __len__(self) -> int:
+        if self._db is None:
+            return 0
+        return int(self._db.execute("SELECT count(*) FROM reports").fetchone()[0])
+
+    def close(self) -> None:
+        """Write what was added and close the file."""
+        import sqlite3
+
+        if self._db is not None:
+            try:
+                self._db.commit()
+            except sqlite3.DatabaseError:
+                pass
+            self._db.close()
+            self._db = None
+
+
+def _report_to_json(report: FileReport) -> str:
+    return json.dumps(
+        {
+            "sha256": report.sha256,
+            "findings": [asdict(f) for f in report.findings],
+            "studies": list(report.studies),
+            "related": [list(pair) for pair in report.related],
+        },
+        sort_keys=True,
+    )
+
+
+def _report_from_json(text: str) -> FileReport:
+    data = json.loads(text)
+    return FileReport(
+        path="",
+        sha256=data["sha256"],
+        findings=tuple(Finding(**f) for f in data["findings"]),
+        studies=tuple(data["studies"]),
+        related=tuple((a, b) for a, b in data["related"]),
+    )
+
+
+def open_disk_cache(n_files: int) -> DiskCache | None:
+    """The on-disk cache when the settings ask for one, else ``None``.
+
+    Follows the warm-start store's settings: ``$EKB_CACHE`` = ``auto``
+    (default: only for knowledge bases of ``CACHE_MIN_STUDIES`` files or
+    more), ``always`` or ``never``; ``$EKB_CACHE_DIR`` moves the cache.
+    """
+    import os
+
+    from kb.store import CACHE_ENV_VAR, CACHE_MIN_STUDIES, cache_root
+
+    mode = os.environ.get(CACHE_ENV_VAR, "auto").lower()
+    if mode == "never" or (mode != "always" and n_files < CACHE_MIN_STUDIES):
+        return None
+    cache = DiskCache(cache_root() / DISK_CACHE_NAME)
+    return cache if cache.usable else None
+
+
+# ---------------------------------------------------------------------------
 # Entry points
 
 
@@ -671,8 +808,25 @@ def validate_files(
     if jobs < 1:
         raise UsageError(f"jobs must be at least 1, not {jobs}")
     kb_dir = Path(kb_dir) if kb_dir is not None else paths.default_kb_dir()
+    disk_cache = None
     if validator is None:
-        validator = StudyValidator(paths.kb_vocab_files(kb_dir))
+        disk_cache = open_disk_cache(len(files))
+        validator = StudyValidator(paths.kb_vocab_files(kb_dir), cache=disk_cache)
+    try:
+        return _validate_files(files, kb_dir, validator, display, jobs, progress)
+    finally:
+        if disk_cache is not None:
+            disk_cache.close()
+
+
+def _validate_files(
+    files: Sequence[Path],
+    kb_dir: Path,
+    validator: StudyValidator,
+    display: Sequence[str] | None,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> ValidationReport:
     names = list(display) if display is not None else [str(f) for f in files]
     pairs = list(zip(files, names, strict=True))
     total = len(pairs)

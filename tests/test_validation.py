@@ -374,3 +374,69 @@ def test_the_cli_accepts_jobs(kb_copy: Path) -> None:
     result = run("validate", "--kb", str(kb_copy), "-j", "2")
     assert result.exit_code == 1
     assert "11 events but only 10 in the total" in result.output
+
+
+# --- the on-disk cache -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def disk_cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("EKB_CACHE", "always")
+    monkeypatch.setenv("EKB_CACHE_DIR", str(cache_dir))
+    return cache_dir / "validation.sqlite"
+
+
+def count_shacl_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    ran: list[str] = []
+    original = StudyValidator._validate_graph
+
+    def counting(self, file_graph, display, digest, path):  # type: ignore[no-untyped-def]
+        ran.append(Path(path).name)
+        return original(self, file_graph, display, digest, path)
+
+    monkeypatch.setattr(StudyValidator, "_validate_graph", counting)
+    return ran
+
+
+def test_a_second_run_answers_from_the_disk_cache(
+    kb_copy: Path, disk_cache_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran = count_shacl_runs(monkeypatch)
+    break_pilot_counts(kb_copy)
+    first = validate_kb(kb_copy)
+    assert len(ran) == 2 and disk_cache_env.is_file()
+    ran.clear()
+    second = validate_kb(kb_copy)
+    assert ran == []
+    assert second == first
+    assert not second.conforms
+
+
+def test_a_corrupt_disk_cache_is_rebuilt_not_trusted(
+    kb_copy: Path, disk_cache_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_cache_env.parent.mkdir(parents=True)
+    disk_cache_env.write_bytes(b"this is not an SQLite database" * 100)
+    ran = count_shacl_runs(monkeypatch)
+    report = validate_kb(kb_copy)
+    assert report.conforms and len(ran) == 2
+    ran.clear()
+    validate_kb(kb_copy)
+    assert ran == []
+
+
+def test_no_disk_cache_when_asked_never(
+    kb_copy: Path, disk_cache_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EKB_CACHE", "never")
+    validate_kb(kb_copy)
+    assert not disk_cache_env.exists()
+
+
+def test_small_kbs_use_no_disk_cache_by_default(
+    kb_copy: Path, disk_cache_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EKB_CACHE")
+    validate_kb(kb_copy)
+    assert not disk_cache_env.exists()
