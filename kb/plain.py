@@ -616,16 +616,19 @@ _REASON_ORDER = [str(TERM[name]) for name in (
 _STRENGTHS = {str(TERM["randomised-double-blind"])}
 
 
-def _reason_words(claim: _Claim, enrolled: int | None, *, strengths: bool = False) -> list[str]:
+def _reason_words(claim: _Claim, enrolled: int | None, *, strengths: bool = False,
+                  other_studies: bool = False) -> list[str]:
     """The claim's reasons for caution (or, with ``strengths``, in its favour), in
-    everyday words and a fixed order."""
+    everyday words and a fixed order. With ``other_studies`` (an answer that
+    lists several studies of the treatment) "only one study" is left out: it
+    was true of the claim alone, not of the evidence shown beside it."""
     def order(item: tuple[str, str]) -> tuple[int, str]:
         iri = item[0]
         return (_REASON_ORDER.index(iri) if iri in _REASON_ORDER else len(_REASON_ORDER), iri)
 
     words = []
     for iri, text in sorted(claim.reasons, key=order):
-        if (iri in _STRENGTHS) != strengths:
+        if (iri in _STRENGTHS) != strengths or (other_studies and iri == str(TERM["single-study"])):
             continue
         if iri == str(TERM["small-sample"]) and enrolled is not None:
             text = f"only {_count_word(enrolled)} patients took part"
@@ -1071,16 +1074,16 @@ def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) 
         sources=[s.source for s in item.studies])
 
     studies = sorted(item.studies, key=lambda s: (-s.design_rank, -(s.enrolled or 0), s.iri))
-    silent = 0
+    silent: list[_Study] = []
     told = 0
     for study in studies:
         benefit = _benefit_sentence(store, item, study)
         if benefit is None or told >= MAX_STUDIES_PER_TREATMENT:
-            silent += 1
+            silent.append(study)
             continue
         told += 1
         design = _with_article(study.design) if study.design else "A study"
-        size = f" in {study.enrolled} people" if study.enrolled is not None else ""
+        size = f" in {study.enrolled} people" if study.enrolled is not None else " in people"
         who = f" with {study.condition}" if study.condition else ""
         say(section, f"{_capitalise(design)}{size}{who}.", sources=[study.source], paragraph=True)
         text, result_iris, claim_iris, sources = benefit
@@ -1088,7 +1091,7 @@ def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) 
         for claim in _claims(store, study.iri):
             if claim.intervention not in (None, item.agent) or not claim.certainty:
                 continue
-            reasons = _reason_words(claim, study.enrolled)
+            reasons = _reason_words(claim, study.enrolled, other_studies=n_studies > 1)
             why = f" Why: {'; '.join(reasons)}." if reasons else ""
             strengths = _reason_words(claim, study.enrolled, strengths=True)
             why += f" In its favour: {'; '.join(strengths)}." if strengths else ""
@@ -1097,9 +1100,9 @@ def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) 
             break
     if silent:
         say(section, paragraph=True, text=(
-            f"{_capitalise(_count_word(silent))} more {'study gives' if silent == 1 else 'studies give'} "
-            "no result we can put in plain words here."),
-            sources=[s.source for s in studies])
+            f"{_capitalise(_count_word(len(silent)))} more "
+            f"{'study gives' if len(silent) == 1 else 'studies give'} no result we can put in plain words here."),
+            sources=[s.source for s in silent])
 
     for i, (text, iris, sources) in enumerate(_safety_sentences(store, item, studies)):
         say(section, text, results=iris, sources=sources, paragraph=i == 0)
