@@ -142,7 +142,7 @@ def blank_form(design: str = "randomised") -> str:
     :raises UsageError: an unknown design (lists the known ones).
     """
     if design not in DESIGNS:
-        from kb.cli.common import did_you_mean
+        from kb.text import did_you_mean
 
         hint = did_you_mean(design, DESIGNS)
         raise UsageError(f"no design {design!r}.{hint} Known: {', '.join(DESIGNS)}")

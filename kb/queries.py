@@ -40,7 +40,6 @@ Parameter types:
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
 from kb.namespaces import PREFIXES, RES
+from kb.text import did_you_mean
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -207,16 +207,11 @@ class CannedQuery:
             if p.name == name:
                 return p
         names = [p.name for p in self.params]
-        hint = _did_you_mean(name, names)
+        hint = did_you_mean(name, names)
         listing = ", ".join(names) if names else "none"
         raise UsageError(
             f"query {self.name!r} has no parameter {name!r}.{hint} Its parameters: {listing}"
         )
-
-
-def _did_you_mean(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def parse_header(text: str, origin: str = "<query>") -> dict[str, Any]:
@@ -320,7 +315,7 @@ def get_query(name: str, directory: Path | None = None) -> CannedQuery:
     if "/" not in name and "\\" not in name and path.is_file():
         return load_query_file(path)
     names = sorted(f.stem for f in directory.glob("*.rq"))
-    hint = _did_you_mean(name, names)
+    hint = did_you_mean(name, names)
     raise UsageError(f"no canned query {name!r}.{hint} `ekb queries` lists them.")
 
 
@@ -378,7 +373,7 @@ def resolve_study(store: Store, text: str) -> str:
         return iri
     result = store.select(f"SELECT ?id WHERE {{ ?s a <{ekb}Study> ; <{ekb}studyId> ?id }}")
     ids = sorted(str(row["id"]) for row in result.rows if "id" in row)
-    hint = _did_you_mean(text.rsplit("/", 1)[-1], ids)
+    hint = did_you_mean(text.rsplit("/", 1)[-1], ids)
     raise UsageError(
         f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them."
     )

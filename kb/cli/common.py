@@ -6,28 +6,18 @@ documented exit code here, in one place; a user's mistake never shows a tracebac
 
 from __future__ import annotations
 
-import difflib
 import functools
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from kb.errors import KbError
+from kb.text import did_you_mean  # noqa: F401  (re-exported for the commands)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the closest candidate, or an empty string.
-
-    >>> did_you_mean("studie", ["studies", "claims"])
-    " Did you mean 'studies'?"
-    """
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def handle_errors(func: F) -> F:

@@ -73,7 +73,7 @@ def render(fmt: str, store: Any, selection: Any, *, output: Path | None = None) 
     :raises UsageError: an unknown format.
     """
     if fmt not in FORMATS:
-        from kb.cli.common import did_you_mean
+        from kb.text import did_you_mean
 
         raise UsageError(
             f"unknown export format {fmt!r}.{did_you_mean(fmt, FORMATS)} Formats: {', '.join(format_names())}"

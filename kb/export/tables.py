@@ -126,7 +126,7 @@ def select_studies(
         not resolve.
     :raises CheckFailed: the filters are valid but no study matches them.
     """
-    from kb.cli.common import did_you_mean  # a pure helper, no click state
+    from kb.text import did_you_mean
 
     rows = store.select(
         f"PREFIX ekb: <{EKB}>\nSELECT ?study ?id WHERE {{ ?study a ekb:Study ; ekb:studyId ?id }}"
