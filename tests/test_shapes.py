@@ -1306,3 +1306,12 @@ def test_every_shape_has_an_iri_a_severity_and_a_message() -> None:
             assert isinstance(s, URIRef), f"a {kind} without an IRI"
             assert shapes.value(s, SH.severity) in (SH.Violation, SH.Warning, SH.Info), s
             assert shapes.value(s, SH.message) is not None, s
+
+
+def test_the_shapes_conform_to_the_shacl_shapes_for_shacl() -> None:
+    from pyshacl.entrypoints import meta_validate
+
+    conforms, _graph, text = meta_validate(
+        Graph().parse(paths.shapes_file(), format="turtle"), inference="none"
+    )
+    assert conforms, text
