@@ -218,6 +218,10 @@ class StudyValidator:
     :param vocab_files: vocabularies that make up the data graph with each study.
     :param shapes_file: the SHACL shapes; default the shipped ``shapes.ttl``.
     :param cache: optional mapping reused across calls.
+
+    Not thread-safe: the concept shapes are retargeted on the shared shapes
+    graph for each file. Use one validator per thread, or worker processes
+    (``jobs`` in :func:`validate_files`).
     """
 
     def __init__(
@@ -650,9 +654,14 @@ class DiskCache(MutableMapping[str, FileReport]):
         return self._db is not None
 
     def __getitem__(self, key: str) -> FileReport:
+        import sqlite3
+
         if self._db is None:
             raise KeyError(key)
-        row = self._db.execute("SELECT value FROM reports WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM reports WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:  # locked by another process, or damaged
+            raise KeyError(key) from exc
         if row is None:
             raise KeyError(key)
         try:
