@@ -335,6 +335,31 @@ CASES: list[tuple[str, list, list, list, set[tuple[str, str, str]]]] = [
         {("comparison/response", "ekb:ciLower", "ekb:RatioMeasureShape")},
     ),
     (
+        "a risk difference given in percentage points",
+        [
+            ("comparison/response", "ekb:effectMeasure", "term:risk-difference"),
+            ("comparison/response", "ekb:estimate", 13.4),
+            ("comparison/response", "ekb:ciLower", 0.6),
+            ("comparison/response", "ekb:ciUpper", 23.2),
+        ],
+        [],
+        [],
+        {
+            ("comparison/response", "ekb:estimate", "ekb:DifferenceMeasureShape"),
+            ("comparison/response", "ekb:ciUpper", "ekb:DifferenceMeasureShape"),
+        },
+    ),
+    (
+        "a difference in percentage points above 100",
+        [
+            ("comparison/response", "ekb:effectMeasure", "term:percentage-point-difference"),
+            ("comparison/response", "ekb:ciUpper", 120.0),
+        ],
+        [],
+        [],
+        {("comparison/response", "ekb:ciUpper", "ekb:DifferenceMeasureShape")},
+    ),
+    (
         "two effect measures",
         [],
         [],
@@ -977,6 +1002,26 @@ VALID: list[tuple[str, list, list, list]] = [
         [],
     ),
     ("an estimate on a CI bound", [("comparison/response", "ekb:ciUpper", 1.5)], [], []),
+    (
+        "a risk difference within [-1, 1] and percentage points within [-100, 100]",
+        [
+            ("comparison/response", "ekb:effectMeasure", "term:risk-difference"),
+            ("comparison/response", "ekb:estimate", 0.134),
+            ("comparison/response", "ekb:ciLower", -1.0),
+            ("comparison/response", "ekb:ciUpper", 1.0),
+        ],
+        [],
+        [],
+    ),
+    (
+        "a difference of -100 percentage points",
+        [
+            ("comparison/response", "ekb:effectMeasure", "term:percentage-point-difference"),
+            ("comparison/response", "ekb:ciLower", -100.0),
+        ],
+        [],
+        [],
+    ),
     (
         "a comparison with only a p-value (as printed in an abstract)",
         [],
