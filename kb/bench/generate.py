@@ -95,9 +95,15 @@ class _Writer:
     def record(self, local: str, rdf_type: str, props: list[tuple[str, str]], locator: str) -> None:
         # Source and locator on every record; who/when is said once, on the study,
         # which keeps a 10,000-study base near the million triples of the targets.
-        props = props + [("ekb:source", self.iri("source/article")), ("ekb:locator", f'"{locator}"')]
+        props = props + [
+            ("ekb:source", self.iri("source/article")),
+            ("ekb:locator", f'"{locator}"'),
+        ]
         if not local:
-            props += [("ekb:extractedBy", '"ekb bench generator"'), ("ekb:extractedOn", '"2026-01-01"^^xsd:date')]
+            props += [
+                ("ekb:extractedBy", '"ekb bench generator"'),
+                ("ekb:extractedOn", '"2026-01-01"^^xsd:date'),
+            ]
         self.lines.append(f"{self.iri(local)} a {rdf_type} ;")
         self.lines.extend(f"    {p} {o} ;" for p, o in props[:-1])
         p, o = props[-1]
@@ -116,12 +122,18 @@ def generate_study(index: int, rng: random.Random) -> tuple[str, str]:
         design, blinding = "single-arm-trial", "open-label"
         arms = [_Arm("treated", "single-arm", agent, rng.randint(8, 60))]
     else:
-        design, blinding = "randomised-controlled-trial", rng.choice(["double-blind", "double-blind", "open-label"])
+        design, blinding = (
+            "randomised-controlled-trial",
+            rng.choice(["double-blind", "double-blind", "open-label"]),
+        )
         control_role, control_agent = rng.choice(
             [("placebo-comparator", "placebo"), ("active-comparator", rng.choice(AGENTS))]
         )
         n = rng.randint(20, 300)
-        arms = [_Arm("experimental", "experimental", agent, n), _Arm("control", control_role, control_agent, n)]
+        arms = [
+            _Arm("experimental", "experimental", agent, n),
+            _Arm("control", control_role, control_agent, n),
+        ]
         if kind > 0.9:
             arms.insert(1, _Arm("experimental-high", "experimental", agent, n))
     enrolled = sum(a.n for a in arms)
@@ -162,7 +174,11 @@ def generate_study(index: int, rng: random.Random) -> tuple[str, str]:
     w.record(
         "population",
         "ekb:Population",
-        [("ekb:condition", f"cond:{condition}"), ("ekb:enrolled", str(enrolled)), ("ekb:analysed", str(enrolled))],
+        [
+            ("ekb:condition", f"cond:{condition}"),
+            ("ekb:enrolled", str(enrolled)),
+            ("ekb:analysed", str(enrolled)),
+        ],
         "abstract",
     )
     for arm in arms:
@@ -256,12 +272,19 @@ def generate_study(index: int, rng: random.Random) -> tuple[str, str]:
                 "table 3",
             )
     certainty = "certainty-moderate" if design.startswith("randomised") else "certainty-very-low"
-    reasons = "term:imprecision" if design.startswith("randomised") else "term:no-comparator , term:small-sample"
+    reasons = (
+        "term:imprecision"
+        if design.startswith("randomised")
+        else "term:no-comparator , term:small-sample"
+    )
     w.record(
         "claim/conclusion",
         "ekb:Claim",
         [
-            ("ekb:statement", f'"Synthetic claim {index}: {agent} compared on {outcomes[0]} (not real)."'),
+            (
+                "ekb:statement",
+                f'"Synthetic claim {index}: {agent} compared on {outcomes[0]} (not real)."',
+            ),
             ("ekb:claimType", "term:authors-conclusion"),
             ("ekb:aboutIntervention", f"agent:{agent}"),
             ("ekb:aboutCondition", f"cond:{condition}"),

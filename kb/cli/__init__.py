@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("kb.cli.forms", "show", "Show one study as a form (yaml), canonical Turtle (ttl) or a card (md)."),
     "fmt": ("kb.cli.forms", "fmt", "Rewrite study files as canonical Turtle; --check only reports."),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "bench": ("kb.cli.bench", "bench_group", "Benchmark against rdflib + pySHACL; generate synthetic KBs."),
 }
 
 
