@@ -897,6 +897,13 @@ CASES: list[tuple[str, list, list, list, set[tuple[str, str, str]]]] = [
         {("claim/conclusion", "ekb:supportedBy", "ekb:ClaimSupportedByShape")},
     ),
     (
+        "a claim resting on an outcome is a warning",
+        [("claim/conclusion", "ekb:supportedBy", "@outcome/score")],
+        [],
+        [],
+        {("claim/conclusion", "ekb:supportedBy", "ekb:ClaimSupportShape")},
+    ),
+    (
         "a claim listed by no study",
         [],
         [("", "ekb:hasClaim")],
@@ -1225,6 +1232,11 @@ def test_a_value_of_the_wrong_datatype_is_reported_by_its_shape(
             "no SD: this result cannot enter a meta-analysis",
         ),
         ([], [("result/response-drug", "ekb:source")], "a number without provenance is invalid"),
+        (
+            [("claim/conclusion", "ekb:supportedBy", "@outcome/score")],
+            [],
+            "the claim rests on study/shape-fixture-2024/outcome/score, which is not a result",
+        ),
     ],
 )
 def test_messages_say_what_is_wrong_with_the_numbers(
