@@ -719,6 +719,13 @@ COMPARISONS = Section(
             scheme="effect-measure",
         ),
         Field("estimate", _e("estimate"), _DECIMAL, "the point estimate"),
+        Field("se", _e("se"), _NONNEG, "standard error of the estimate, as printed"),
+        Field(
+            "sd",
+            _e("sd"),
+            _NONNEG,
+            "standard deviation given with the estimate (a registry's dispersion)",
+        ),
         Field("unit", _e("unit"), _TEXT, "unit of the estimate, for a mean difference"),
         Field("ci_lower", _e("ciLower"), _DECIMAL, "lower bound of the confidence interval"),
         Field("ci_upper", _e("ciUpper"), _DECIMAL, "upper bound of the confidence interval"),

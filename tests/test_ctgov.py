@@ -265,6 +265,22 @@ def test_groups_with_other_titles_are_matched_to_arms_and_the_match_is_noted(rea
     )
 
 
+def test_an_arm_registered_as_experimental_that_receives_only_placebo_is_the_comparator(
+    real_kb: Path,
+) -> None:
+    record = json.loads((REAL_DIR / "NCT02210780.json").read_text(encoding="utf-8"))
+    groups = record["protocolSection"]["armsInterventionsModule"]["armGroups"]
+    placebo = next(g for g in groups if g["interventionNames"] == ["Drug: Placebo"])
+    assert placebo["type"] == "EXPERIMENTAL"  # the registry's own word
+    graph = load(real_kb, "nct02210780")
+    arm = next(graph.subjects(RDFS.label, Literal(placebo["label"])))
+    assert graph.value(arm, EKB.armRole) == TERM["placebo-comparator"]
+    note = str(graph.value(arm, EKB.note))
+    assert "Registered arm type: EXPERIMENTAL." in note and "only placebo" in note
+    other = next(graph.subjects(RDFS.label, Literal("Dupilumab 300 mg qw")))
+    assert graph.value(other, EKB.armRole) == TERM["experimental"]
+
+
 def test_titled_classes_become_subgroups_with_class_level_denominators(real_kb: Path) -> None:
     record = json.loads((REAL_DIR / "NCT02210780.json").read_text())
     graph = load(real_kb, "nct02210780")

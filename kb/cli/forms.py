@@ -68,10 +68,17 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 
     written = add_forms(list(forms), kb_dir, force=force)
     for study in written:
+        # Warnings line by line; infos (hints such as a missing extraction date) only
+        # counted, as `ekb validate` does, so they do not bury the warnings.
+        infos = [w for w in study.warnings if w.startswith("Info:")]
         for warning in study.warnings:
-            click.echo(f"{study.origin}: {warning}", err=True)
+            if not warning.startswith("Info:"):
+                click.echo(f"{study.origin}: {warning}", err=True)
         verb = "replaced" if study.replaces else "added"
-        click.echo(f"{verb} {study.study_id}: {study.path}", err=True)
+        hint = ""
+        if infos:
+            hint = f" ({len(infos)} info{'s' if len(infos) != 1 else ''}; `ekb validate -s info` lists them)"
+        click.echo(f"{verb} {study.study_id}: {study.path}{hint}", err=True)
 
 
 @click.command("show")

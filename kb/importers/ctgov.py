@@ -894,6 +894,18 @@ class _Mapper:
                     iv_node, interventions[hit] if hit is not None else None, hit, name, path
                 )
                 self.add(node, EKB.receives, iv_node)
+            if role == "experimental" and self._receives_only_placebo(node):
+                # Registries do call placebo arms EXPERIMENTAL (NCT02210780 does); a
+                # comparison would otherwise have no comparator. The registered type stays
+                # in the note.
+                role = "placebo-comparator"
+                self.g.remove((node, EKB.armRole, None))
+                self.add(node, EKB.armRole, self.term(role))
+                self.note(
+                    node,
+                    "The arm receives only placebo: taken as the placebo comparator.",
+                )
+                self.arms[-1] = (label, norm, _strip_enumeration(norm), node, role)
         for j, iv in enumerate(interventions):
             if j not in used:
                 kind = _INTERVENTION_TYPES.get(
@@ -905,6 +917,12 @@ class _Mapper:
                     f"(protocolSection.armsInterventionsModule.interventions[{j}]) is linked "
                     "to no arm group.",
                 )
+
+    def _receives_only_placebo(self, arm: URIRef) -> bool:
+        from kb.namespaces import AGENT, EKB
+
+        agents = {self.g.value(iv, EKB.agent) for iv in self.g.objects(arm, EKB.receives)}
+        return agents == {AGENT["placebo"]}
 
     def fallback_arm(self) -> None:
         """One arm for all participants when the record names no arm and no results group."""
