@@ -185,7 +185,8 @@ def blank_form(design: str = "randomised") -> str:
         out += _section(COMPARISONS, [], _SHOWN_PROVENANCE + _NUMBERS_PROVENANCE)
     else:
         out.append(
-            "comparisons: []                               # none: this design has no comparison group"
+            "comparisons: []                               # none: this design has no comparison "
+            "group"
         )
     out.append("")
     out += _section(

@@ -277,7 +277,8 @@ STUDY = Section(
             "id",
             _e("studyId"),
             _KEY,
-            "the study's id: lowercase words joined by '-', e.g. aurora1-rovin-2021; also its file name",
+            "the study's id: lowercase words joined by '-', e.g. aurora1-rovin-2021; also its "
+            "file name",
             required=True,
         ),
         Field("title", _e("title"), _TEXT, "the study's title", required=True),
@@ -358,7 +359,8 @@ SOURCES = Section(
             "type",
             _e("sourceType"),
             _CONCEPT,
-            "journal article, journal abstract, journal table, registry record, congress abstract, press release, plain-language summary, secondary summary",
+            "journal article, journal abstract, journal table, registry record, congress "
+            "abstract, press release, plain-language summary, secondary summary",
             scheme="source-type",
             required=True,
         ),
@@ -656,7 +658,8 @@ RESULTS = Section(
             "summary_statistic",
             _e("summaryStatistic"),
             _CONCEPT,
-            "which statistic percent_change / baseline_value / follow_up_value are: mean, median, proportion, not stated",
+            "which statistic percent_change / baseline_value / follow_up_value are: mean, "
+            "median, proportion, not stated",
             scheme="summary-statistic",
         ),
         Field(
@@ -1379,12 +1382,14 @@ class Vocabulary:
                 return declared[0]
             if declared:
                 raise ValueError(
-                    f"{text!r} is ambiguous among the declared concepts: {', '.join(curie(d) for d in declared)}"
+                    f"{text!r} is ambiguous among the declared concepts: "
+                    f"{', '.join(curie(d) for d in declared)}"
                 )
             raise ValueError(error)
         if declared and found not in declared:
             raise ValueError(
-                f"{text!r} is ambiguous: it could be {curie(found)} or the declared {curie(declared[0])}"
+                f"{text!r} is ambiguous: it could be {curie(found)} or the declared "
+                f"{curie(declared[0])}"
             )
         return found
 
@@ -1479,7 +1484,8 @@ class _Builder:
             if key in index:
                 first = index[key][0]
                 self.problems.append(
-                    f"{path_text([*path, i, 'key'])}: {key!r} is already the key of {path_text([*path, first])}"
+                    f"{path_text([*path, i, 'key'])}: {key!r} is already the key of "
+                    f"{path_text([*path, first])}"
                 )
             index.setdefault(key, []).append(i)
 
@@ -1509,7 +1515,8 @@ class _Builder:
             section = CITABLE.get(segment)
             if section is None:
                 self.problems.append(
-                    f"{path_text(path)}: {segment!r} is not a kind of record; use result/KEY, comparison/KEY or safety/KEY"
+                    f"{path_text(path)}: {segment!r} is not a kind of record; use result/KEY, "
+                    "comparison/KEY or safety/KEY"
                 )
                 return None
             index = self.key_index(section.name)
@@ -1562,7 +1569,8 @@ class _Builder:
                     iri = iri or _expand(value)
                     if iri is None:
                         self.problems.append(
-                            f"{path_text(vpath)}: {value!r} is neither a CURIE with a known prefix nor an http(s) IRI"
+                            f"{path_text(vpath)}: {value!r} is neither a CURIE with a known "
+                            "prefix nor an http(s) IRI"
                         )
                         obj = None
                     else:
@@ -1583,7 +1591,8 @@ class _Builder:
             record = {**{k: v for k, v in self.defaults.items() if k not in record}, **record}
             if "source" not in record:
                 self.problems.append(
-                    f"{path_text([*path, 'source'])}: every record needs a source; give one here or in defaults.source"
+                    f"{path_text([*path, 'source'])}: every record needs a source; give one here "
+                    "or in defaults.source"
                 )
         self.values(subject, section, record, path)
 
@@ -1626,7 +1635,8 @@ class _Builder:
                 key = iv.get("key")
                 if len(interventions) > 1 and key is None:
                     self.problems.append(
-                        f"{path_text([*path, 'key'])}: is required when an arm has more than one intervention"
+                        f"{path_text([*path, 'key'])}: is required when an arm has more than one "
+                        "intervention"
                     )
                     continue
                 if key is not None and key in seen:
@@ -1655,7 +1665,8 @@ class _Builder:
             concept_iri = _expand(concept["id"])
             if concept_iri is None:
                 self.problems.append(
-                    f"concepts[{i}].id: {concept['id']!r} is neither a CURIE with a known prefix nor an http(s) IRI"
+                    f"concepts[{i}].id: {concept['id']!r} is neither a CURIE with a known prefix "
+                    "nor an http(s) IRI"
                 )
                 continue
             if concept_iri.startswith(str(RES)):
@@ -1757,7 +1768,8 @@ def _python_value(f: Field, node: Node, where: str) -> Any:
         dt = None
     if dt != expected:
         raise NotAForm(
-            f"{where}: expected {curie(expected) if expected else 'a plain string'}, found {node.n3()}"
+            f"{where}: expected {curie(expected) if expected else 'a plain string'}, found "
+            f"{node.n3()}"
         )
     if dt is None or dt in (XSD + "date", XSD + "anyURI"):
         return lexical
@@ -1778,7 +1790,8 @@ def _python_value(f: Field, node: Node, where: str) -> Any:
             raise NotAForm(f"{where}: {lexical!r} is not a decimal") from None
         if decimal_lexical(value) != lexical:
             raise NotAForm(
-                f"{where}: write the decimal {lexical!r} as {decimal_lexical(value)} (canonical form)"
+                f"{where}: write the decimal {lexical!r} as {decimal_lexical(value)} (canonical "
+                "form)"
             )
         return value
     raise NotAForm(f"{where}: unsupported datatype {curie(dt)}")
@@ -1811,7 +1824,8 @@ class _Reader:
         types = self.objects(subject, RDF_TYPE)
         if URIRef(rdf_class) not in types:
             raise NotAForm(
-                f"{self.where(subject)}: expected a {curie(rdf_class)}, found types {[curie(str(t)) for t in types] or 'none'}"
+                f"{self.where(subject)}: expected a {curie(rdf_class)}, found types "
+                f"{[curie(str(t)) for t in types] or 'none'}"
             )
         if len(types) > 1:
             extra = [curie(str(t)) for t in types if str(t) != rdf_class]

@@ -234,7 +234,8 @@ def prepare_forms(
     for p in prepared:
         if p.study_id in seen:
             raise UsageError(
-                f"{p.origin}: study {p.study_id!r} is also in {seen[p.study_id]}; one form per study"
+                f"{p.origin}: study {p.study_id!r} is also in {seen[p.study_id]}; one form per "
+                "study"
             )
         seen[p.study_id] = p.origin
     existing = [p for p in prepared if p.replaces]
@@ -486,7 +487,8 @@ def study_card(form: dict[str, Any]) -> str:
         for c in form["claims"]:
             reasons = f" ({_md(c['certainty_reasons'])})" if c.get("certainty_reasons") else ""
             out.append(
-                f"- {_md(c['statement'])} — certainty: {_md(c.get('certainty', 'not rated'))}{reasons}; source: {_provenance(c)}"
+                f"- {_md(c['statement'])} — certainty: "
+                f"{_md(c.get('certainty', 'not rated'))}{reasons}; source: {_provenance(c)}"
             )
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

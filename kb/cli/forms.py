@@ -122,7 +122,8 @@ def fmt(paths: tuple[Path, ...], check: bool, kb_dir: Path | None) -> None:
     result = format_files(files, check=check)
     for f, count in sorted(result.dropped_comments.items()):
         click.echo(
-            f"{f}: {count} comment line(s) below the header {'would be' if check else 'were'} dropped",
+            f"{f}: {count} comment line(s) below the header {'would be' if check else 'were'} "
+            "dropped",
             err=True,
         )
     if check:
@@ -130,7 +131,8 @@ def fmt(paths: tuple[Path, ...], check: bool, kb_dir: Path | None) -> None:
             click.echo(f"not canonical: {f}")
         if result.not_canonical:
             click.echo(
-                f"{len(result.not_canonical)} of {len(result.checked)} file(s) not canonical; run `ekb fmt` to fix",
+                f"{len(result.not_canonical)} of {len(result.checked)} file(s) not canonical; run "
+                "`ekb fmt` to fix",
                 err=True,
             )
             raise SystemExit(1)

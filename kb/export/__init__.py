@@ -22,7 +22,8 @@ from kb.errors import UsageError
 FORMATS: dict[str, tuple[str, str, bool]] = {
     "csv": (
         "kb.export.csv_export",
-        "a folder of CSV tables (characteristics, arms, outcomes, comparisons, safety, claims, sources)",
+        "a folder of CSV tables (characteristics, arms, outcomes, comparisons, safety, claims, "
+        "sources)",
         True,
     ),
     "xlsx": ("kb.export.xlsx", "one Excel workbook, one sheet per table", False),
@@ -76,7 +77,8 @@ def render(fmt: str, store: Any, selection: Any, *, output: Path | None = None) 
         from kb.text import did_you_mean
 
         raise UsageError(
-            f"unknown export format {fmt!r}.{did_you_mean(fmt, FORMATS)} Formats: {', '.join(format_names())}"
+            f"unknown export format {fmt!r}.{did_you_mean(fmt, FORMATS)} Formats: "
+            f"{', '.join(format_names())}"
         )
     module = importlib.import_module(FORMATS[fmt][0])
     rendered: Rendered = module.render(store, selection, fmt=fmt, output=output)

@@ -455,7 +455,8 @@ class _Bundler:
             res = self.common(
                 row,
                 iri,
-                f"{row['study_id']}: {row['outcome_label']} ({row['experimental_label']} vs {row['comparator_label']})",
+                f"{row['study_id']}: {row['outcome_label']} ({row['experimental_label']} vs "
+                f"{row['comparator_label']})",
             )
             vd = [self.population(row["study_id"])]
             if row["experimental_arm"]:

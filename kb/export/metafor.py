@@ -150,6 +150,7 @@ def render(
     table, messages = rows(data)
     if not table:
         raise CheckFailed(
-            "no result in the selected studies has events/total or mean/SD/n for escalc(). Nothing written."
+            "no result in the selected studies has events/total or mean/SD/n for escalc(). "
+            "Nothing written."
         )
     return Rendered({"": csv_bytes(COLUMNS, table)}, messages=messages)

@@ -94,7 +94,8 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
             for c in ctls:
                 if e.get("exclude_from_meta_analysis") or c.get("exclude_from_meta_analysis"):
                     skipped.append(
-                        f"{label}: marked to be kept out of meta-analysis ({e.get('quality_flag') or c.get('quality_flag') or 'see caveats'})"
+                        f"{label}: marked to be kept out of meta-analysis "
+                        f"({e.get('quality_flag') or c.get('quality_flag') or 'see caveats'})"
                     )
                     continue
                 kind = _kind(e, c)
@@ -194,12 +195,14 @@ def render(
     if not pairs:
         if single_arm and len(single_arm) == len(data.characteristics.rows):
             raise CheckFailed(
-                "RevMan two-group comparisons cannot carry the selected studies: every one is single-arm "
+                "RevMan two-group comparisons cannot carry the selected studies: every one is "
+                "single-arm "
                 f"(no comparison group): {', '.join(single_arm)}. Nothing written; "
                 "`ekb export metafor` writes single-group proportions (xi, ni)."
             )
         detail = "; ".join(messages) if messages else "no two-group results"
         raise CheckFailed(
-            f"no two-group comparison with events/total or mean/SD/n in the selected studies ({detail}). Nothing written."
+            "no two-group comparison with events/total or mean/SD/n in the selected studies "
+            f"({detail}). Nothing written."
         )
     return Rendered({"": csv_bytes(COLUMNS, [_row(p) for p in pairs])}, messages=messages)

@@ -246,7 +246,8 @@ class _Builder:
             "very low": f"We are very uncertain whether {agent} {verb3} {what} in {condition}.",
         }.get(
             certainty,
-            f"Not rated: what was reported for {what} with {agent} in {condition} has not been graded.",
+            f"Not rated: what was reported for {what} with {agent} in {condition} has not been "
+            "graded.",
         )
         return f"{sentence[0].upper()}{sentence[1:]} ({basis})"
 
@@ -301,7 +302,8 @@ def markdown(data: ExportData) -> str:
             out.append("| " + " | ".join(_md_cell(row[c]) for c in COLUMNS) + " |")
         out.append("")
     out.append(
-        'Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base\'s claims; "not rated" where no claim rates it.'
+        'Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base\'s '
+        'claims; "not rated" where no claim rates it.'
     )
     return "\n".join(out) + "\n"
 
@@ -320,7 +322,8 @@ def html_page(data: ExportData) -> str:
         "</head>",
         "<body>",
         "<h1>Summary of findings</h1>",
-        f"<p>Selection: {e(data.selection.description)}; {_studies(len(data.characteristics.rows))}.</p>",
+        f"<p>Selection: {e(data.selection.description)}; "
+        f"{_studies(len(data.characteristics.rows))}.</p>",
     ]
     for condition, agent, rows in b.tables():
         out.append(f"<h2>{e(agent)} for {e(condition)}</h2>")
@@ -330,7 +333,8 @@ def html_page(data: ExportData) -> str:
             out.append("<tr>" + "".join(f"<td>{e(row[c])}</td>" for c in COLUMNS) + "</tr>")
         out.append("</table>")
     out.append(
-        "<p>Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's claims; &quot;not rated&quot; where no claim rates it.</p>"
+        "<p>Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's "
+        "claims; &quot;not rated&quot; where no claim rates it.</p>"
     )
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"

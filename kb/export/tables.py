@@ -160,7 +160,8 @@ def select_studies(
             raise UsageError(f"no {what} concept matches {text!r}")
         hits = store.select(
             f"PREFIX ekb: <{EKB}>\n"
-            f"SELECT DISTINCT ?study WHERE {{ VALUES ?c {{ {_iri_values(concepts)} }} ?study {path} ?c }}"
+            "SELECT DISTINCT ?study WHERE "
+            f"{{ VALUES ?c {{ {_iri_values(concepts)} }} ?study {path} ?c }}"
         ).rows
         selected &= {str(r["study"]) for r in hits}
         said.append(f"{what} {text!r}")
