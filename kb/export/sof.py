@@ -302,7 +302,7 @@ def markdown(data: ExportData) -> str:
             out.append("| " + " | ".join(_md_cell(row[c]) for c in COLUMNS) + " |")
         out.append("")
     out.append(
-        'Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base\'s '
+        "Certainty: GRADE (high, moderate, low, very low) as rated in the knowledge base's "
         'claims; "not rated" where no claim rates it.'
     )
     return "\n".join(out) + "\n"
