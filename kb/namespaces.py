@@ -19,6 +19,16 @@ PICO = Namespace("http://data.cochrane.org/ontologies/pico/")
 FHIR = Namespace("http://hl7.org/fhir/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 
+#: Every XSD datatype whose values are whole numbers (an exporter writes them as integers).
+XSD_INTEGER_TYPES: frozenset[str] = frozenset(
+    f"{XSD}{name}"
+    for name in (
+        "integer", "int", "long", "short", "byte",
+        "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
+        "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte",
+    )
+)
+
 #: Prefixes bound in every graph we write and accepted as CURIEs on the command line.
 PREFIXES: dict[str, str] = {
     "ekb": str(EKB),

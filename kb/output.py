@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import UsageError
 from kb.fileio import atomic_write_text
-from kb.namespaces import shorten
+from kb.namespaces import XSD_INTEGER_TYPES, shorten
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -42,24 +42,7 @@ if TYPE_CHECKING:
 FORMATS: tuple[str, ...] = ("table", "csv", "tsv", "json", "jsonl", "md")
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_INTEGER_TYPES = {
-    _XSD + name
-    for name in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
+_INTEGER_TYPES = XSD_INTEGER_TYPES
 _FLOAT_TYPES = {_XSD + "decimal", _XSD + "double", _XSD + "float"}
 _BOOLEAN = _XSD + "boolean"
 

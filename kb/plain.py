@@ -767,9 +767,10 @@ def summarise_study(store: Store, study: str) -> PlainText:
         if result.iri in told:
             continue
         label = arm_by_iri[result.arm].label if several_arms and result.arm in arm_by_iri else None
-        text = _result_sentence(result, label)
-        if not text:
+        told_text = _result_sentence(result, label)
+        if not told_text:
             continue
+        text = told_text
         told.add(result.iri)
         iris, srcs = [result.iri], [result.source]
         control = _matching_control(result, results, arm_by_iri) if result.arm not in controls else None

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
 from kb.namespaces import PREFIXES, RES
-from kb.text import did_you_mean
+from kb.text import did_you_mean, quoted_string
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -75,36 +75,13 @@ _VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 # RDF terms as SPARQL text
 
 
-_STRING_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "'": "\\'",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-
-
 def sparql_string(value: str) -> str:
-    """A SPARQL string literal whose value is exactly ``value``.
-
-    Every character that could end the literal or the line is escaped; other
-    control characters become ``\\uXXXX``.
+    """A SPARQL string literal whose value is exactly ``value`` (see :func:`kb.text.quoted_string`).
 
     >>> sparql_string('say "hi" } #')
     '"say \\\\"hi\\\\" } #"'
     """
-    out = []
-    for ch in value:
-        if ch in _STRING_ESCAPES:
-            out.append(_STRING_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return quoted_string(value)
 
 
 def sparql_literal(value: str, datatype: str | None = None) -> str:

@@ -16,3 +16,37 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+#: Characters escaped inside a double-quoted string, the same in Turtle and SPARQL (ECHAR).
+_STRING_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def quoted_string(value: str) -> str:
+    """A double-quoted Turtle/SPARQL string whose value is exactly ``value``.
+
+    Every character that could end the string or the line is escaped; other
+    control characters become ``\\uXXXX``, so the result is one line.
+
+    >>> quoted_string('say "hi" } #')
+    '"say \\\\"hi\\\\" } #"'
+    >>> quoted_string("a\\nb")
+    '"a\\\\nb"'
+    """
+    out = []
+    for ch in value:
+        if ch in _STRING_ESCAPES:
+            out.append(_STRING_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'

@@ -30,6 +30,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from kb.namespaces import EKB, PREFIXES, RES
+from kb.text import quoted_string
 
 #: The base every resource IRI is written relative to.
 BASE = str(RES)
@@ -42,16 +43,6 @@ _PN_LOCAL = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?")
 # no scheme-like colon, no dot segments, no query or fragment.
 _RELATIVE_SAFE = re.compile(r"[A-Za-z0-9_\-~%]+(?:/[A-Za-z0-9_\-~%.]*)*")
 _IRI_ESCAPES = {c: f"\\u{ord(c):04X}" for c in '<>"{}|^`\\ '}
-_STRING_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-
 
 def _prefix_table() -> list[tuple[str, str]]:
     # res: is covered by @base; longest namespace first so the most specific CURIE wins.
@@ -97,7 +88,7 @@ class _Writer:
             return lexical
         if dt == XSD.boolean and lexical in ("true", "false"):
             return lexical
-        quoted = _quote(lexical)
+        quoted = quoted_string(lexical)
         if lit.language:
             return f"{quoted}@{lit.language}"
         if dt is None or dt == XSD.string:
@@ -111,18 +102,6 @@ class _Writer:
         if isinstance(node, BNode):
             return f"_:{node}"
         return self.iri(str(node))
-
-
-def _quote(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _STRING_ESCAPES:
-            out.append(_STRING_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def _object_key(node: Node) -> tuple[int, str, str, str]:

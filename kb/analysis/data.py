@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kb.analysis import ESCALC_COLUMNS
 from kb.analysis.effects import (
     BINARY_MEASURES,
     CONTINUOUS_MEASURES,
@@ -660,22 +661,7 @@ _NEEDED = {
     "generic": ({"yi", "vi"}, "yi, vi"),
 }
 
-_NUMERIC = (
-    "ai",
-    "bi",
-    "ci",
-    "di",
-    "n1i",
-    "n2i",
-    "m1i",
-    "sd1i",
-    "m2i",
-    "sd2i",
-    "xi",
-    "ni",
-    "yi",
-    "vi",
-)
+_NUMERIC = (*ESCALC_COLUMNS, "yi", "vi")
 
 
 def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kb.analysis import ESCALC_COLUMNS
 from kb.errors import CheckFailed
 from kb.export import Rendered
 from kb.export.csv_export import csv_bytes
@@ -30,18 +31,7 @@ COLUMNS = [
     "data_type",
     "experimental_arm",
     "comparator_arm",
-    "ai",
-    "bi",
-    "ci",
-    "di",
-    "n1i",
-    "n2i",
-    "m1i",
-    "sd1i",
-    "m2i",
-    "sd2i",
-    "xi",
-    "ni",
+    *ESCALC_COLUMNS,
     "design",
     "single_arm",
     "open_label",

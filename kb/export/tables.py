@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from kb.errors import CheckFailed, UsageError
-from kb.namespaces import EKB, RES, shorten, study_iri
+from kb.namespaces import EKB, RES, XSD_INTEGER_TYPES, shorten, study_iri
 
 #: A cell: text, a number, a truth value, or nothing (unknown stays absent).
 Cell = str | int | Decimal | float | bool | None
@@ -39,24 +39,7 @@ LIST_SEPARATOR = " | "
 #: Joins the caveats of a row.
 CAVEAT_SEPARATOR = "; "
 
-_INT_TYPES = {
-    XSD + t
-    for t in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
+_INT_TYPES = XSD_INTEGER_TYPES
 
 # Record kinds reached from a study, by the property that links them.
 _STUDY_LINKS = (
