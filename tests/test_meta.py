@@ -749,14 +749,34 @@ def test_format_json_and_csv_carry_exclusions() -> None:
 # ------------------------------------------------------------ the shipped knowledge base
 
 
-def test_kb_meta_on_shipped_corpus_runs_when_the_meta_input_query_exists() -> None:
-    pytest.importorskip("kb.queries")
-    from kb import paths
+def test_shipped_corpus_pools_complete_renal_response_across_ln_trials_as_a_risk_ratio(
+    tmp_path: Path,
+) -> None:
+    plot = tmp_path / "crr.png"
+    result = run("complete renal response", "--combine-subgroups", "--measure", "RR", "-f", "json",
+                 "--plot", str(plot))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    pooled = {s["study"] for s in out["studies"]}
+    assert {"bliss-ln-furie-2020", "he-2020-ard-il2-rct"} <= pooled
+    assert out["k"] == len(pooled) >= 2
+    model = out["model"]["back_transformed"]
+    assert model["ci_lb"] < model["estimate"] < model["ci_ub"]
+    # Studies that report only percentages are listed as excluded, never back-calculated.
+    excluded = {e["study"]: e["reason"] for e in out["excluded"]}
+    assert "no events/total" in excluded["aurora1-rovin-2021"]
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    if not (paths.queries_dir() / "meta-input.rq").exists():
-        pytest.skip("queries/meta-input.rq not written yet")
-    result = run("outc:proteinuria-improvement-50", "-f", "json")
-    assert result.exit_code in (0, 1), result.output
-    if result.exit_code == 0:
-        out = json.loads(result.stdout)
-        assert any(s["study"] == "il2-refractory-ln-2021" for s in out["studies"])
+
+def test_shipped_corpus_pools_the_response_proportion_of_single_arm_il2_studies() -> None:
+    result = run("treatment response (any definition)", "--intervention", "low-dose IL-2",
+                 "--measure", "PLO", "-f", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    studies = {s["study"]: s for s in out["studies"]}
+    assert set(studies) == {"il2-refractory-ln-2021", "he-2016-natmed-il2-open-label"}
+    assert all(s["single_arm"] for s in studies.values())
+    # Controlled IL-2 trials belong to two-group analyses and say so.
+    assert {e["study"] for e in out["excluded"]} >= {"he-2020-ard-il2-rct", "lupil2-humrich-2022"}
+    # The outcome each study enters with is named, since the definitions differ.
+    assert any("proteinuria" in note for note in studies["il2-refractory-ln-2021"]["notes"])

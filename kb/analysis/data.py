@@ -451,6 +451,7 @@ def from_rows(
     excluded: list[Exclusion] = []
     meta_by_study: dict[str, dict[str, Any]] = {}
     analyses_by_study: dict[str, list[_Analysis]] = {}
+    outcome_labels: dict[str | None, str | None] = {}
     for sid, srows in sorted(by_study.items()):
         first = srows[0]
         meta_by_study[sid] = {
@@ -475,6 +476,8 @@ def from_rows(
             )
         groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
         for r in usable_rows:
+            if r.get("outcome_label") is not None:
+                outcome_labels[_text(r.get("outcome"))] = _text(r.get("outcome_label"))
             key = (
                 _text(r.get("outcome")),
                 _number(r.get("timepoint_weeks")),
@@ -531,6 +534,10 @@ def from_rows(
             continue
         best, pairing, used = choice
         values, comparison, n, notes = pairing
+        # Name the outcome each study enters with: pooled studies may define
+        # "response" differently, and the reader must see it.
+        if outcome_labels.get(best.outcome):
+            notes = [f"outcome: {outcome_labels[best.outcome]}", *notes]
         for other in candidates:
             if not any(other is u for u in used):
                 excluded.append(
