@@ -7,7 +7,15 @@ cache keyed by its hash (see :class:`StudyValidator`). Facts that span files
 (``ekb:possiblyRelatedTo`` targets, one file per study id) are checked in a
 separate cheap pass over what the per-file runs collected.
 
-The human report is built from pySHACL's report *graph* (focus node, path,
+Two SHACL engines give the same findings (the tests check it on every shape
+fixture and on the shipped knowledge base): pySHACL, the reference, one file
+at a time; and pySHACL-turbo (a Rust engine with pySHACL's API), which checks
+many files in one run. Files are batched only when none of them says anything
+about another's records, so each file's findings are those it would get alone.
+``engine="auto"`` (the default) uses turbo when it is installed and at least
+:data:`AUTO_TURBO_MIN_FILES` files need checking, pySHACL otherwise.
+
+The human report is built from the engine's report *graph* (focus node, path,
 severity, message, source shape, value), never from its text.
 
 Library use::
@@ -50,6 +58,34 @@ _CACHE_FORMAT = 1
 #: The on-disk cache file, in the user's cache directory (``$EKB_CACHE_DIR``).
 DISK_CACHE_NAME = "validation.sqlite"
 
+#: SHACL engines: ``auto`` picks one (see :meth:`StudyValidator.engine_for`).
+ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
+#: With ``engine="auto"``, this many files to check (cache misses) or more go to
+#: pySHACL-turbo; fewer go to pySHACL, the reference, whose start-up is cheaper.
+AUTO_TURBO_MIN_FILES = 50
+#: Files checked together in one pySHACL-turbo run (bounded, so memory stays flat
+#: and worker processes get a fair share each).
+TURBO_BATCH_SIZE = 100
+
+
+def turbo_available() -> bool:
+    """True when pySHACL-turbo can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyshacl_turbo") is not None
+
+
+def _engine_versions() -> str:
+    import importlib.metadata as md
+
+    found = []
+    for dist in ("pyshacl", "pyshacl-turbo"):
+        try:
+            found.append(f"{dist} {md.version(dist)}")
+        except md.PackageNotFoundError:
+            found.append(f"{dist} -")
+    return "; ".join(found)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -68,7 +104,9 @@ class Finding:
     component: str | None
     value: str | None
 
-    def sort_key(self) -> tuple[int, str, str, str, str, str]:
+    def sort_key(self) -> tuple[int, str, str, str, str, str, str]:
+        # The component breaks ties (one shape, one value, two constraints), so
+        # the order never depends on an engine or on set iteration.
         return (
             SEVERITIES.index(self.severity),
             self.focus,
@@ -76,6 +114,7 @@ class Finding:
             self.source_shape or "",
             self.message,
             self.value or "",
+            self.component or "",
         )
 
     def row(self) -> tuple[str, str, str, str, str]:
@@ -218,6 +257,10 @@ class StudyValidator:
     :param vocab_files: vocabularies that make up the data graph with each study.
     :param shapes_file: the SHACL shapes; default the shipped ``shapes.ttl``.
     :param cache: optional mapping reused across calls.
+    :param engine: ``auto``, ``pyshacl`` or ``turbo`` (see the module docstring).
+        The cache is shared by both engines, whose findings are the same.
+    :raises UsageError: an unknown engine.
+    :raises CouldNotRun: ``turbo`` asked for but pySHACL-turbo is not installed.
 
     Not thread-safe: the concept shapes are retargeted on the shared shapes
     graph for each file. Use one validator per thread, or worker processes
@@ -229,9 +272,19 @@ class StudyValidator:
         vocab_files: Sequence[Path],
         shapes_file: Path | None = None,
         cache: MutableMapping[str, FileReport] | None = None,
+        engine: str = "auto",
     ) -> None:
         from rdflib import Graph
 
+        if engine not in ENGINES:
+            raise UsageError(f"unknown SHACL engine {engine!r}; use one of {', '.join(ENGINES)}")
+        if engine == "turbo" and not turbo_available():
+            raise CouldNotRun(
+                "the turbo engine needs pySHACL-turbo: pip install pyshacl-turbo"
+                " (or use --engine pyshacl)"
+            )
+        self.engine = engine
+        self._turbo: _TurboEngine | None = None
         shapes_file = Path(shapes_file) if shapes_file else paths.shapes_file()
         self.shapes_file = shapes_file
         self.vocab_files = [Path(v) for v in vocab_files]
@@ -242,9 +295,9 @@ class StudyValidator:
         # file. So the class target becomes, per file, a list of target nodes.
         self._concept_shapes = _retarget_concept_shapes(self.shapes)
         self.vocab = Graph()
-        import pyshacl
-
-        fingerprint = hashlib.sha256(f"{_CACHE_FORMAT}:{pyshacl.__version__}:".encode())
+        # Both engines' versions are in the key: a report is reused whichever
+        # engine made it (their findings are the same), never across versions.
+        fingerprint = hashlib.sha256(f"{_CACHE_FORMAT}:{_engine_versions()}:".encode())
         fingerprint.update(shapes_file.read_bytes())
         for vocab_file in vocab_files:
             parse_turtle(vocab_file, self.vocab)
@@ -252,6 +305,83 @@ class StudyValidator:
         self.fingerprint = fingerprint.hexdigest()
         self.cache = cache
         self._messages = _shape_messages(self.shapes)
+
+    def engine_for(self, n_files: int) -> str:
+        """The engine that checks ``n_files`` files (cache misses): ``pyshacl`` or ``turbo``."""
+        if self.engine != "auto":
+            return self.engine
+        return "turbo" if n_files >= AUTO_TURBO_MIN_FILES and turbo_available() else "pyshacl"
+
+    def validate_many(
+        self,
+        items: Sequence[tuple[Path, str]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[FileReport]:
+        """Validate (path, display name) pairs; reports in the same order.
+
+        Cached files are answered from the cache; the rest are checked by
+        :meth:`engine_for` their number: pySHACL one by one, or turbo in batches.
+
+        :param progress: called with the number of files finished so far.
+        :raises RdfSyntaxError: a file is not valid Turtle.
+        :raises CouldNotRun: a file cannot be read, or the engine failed.
+        """
+        reports: list[FileReport | None] = [None] * len(items)
+        todo: list[tuple[int, Path, str, bytes, str]] = []
+        done = 0
+        for i, (path, display) in enumerate(items):
+            path = Path(path)
+            data = _read_bytes(path)
+            digest = hashlib.sha256(data).hexdigest()
+            cached = self.cached(digest, display)
+            if cached is not None:
+                reports[i] = cached
+                done += 1
+            else:
+                todo.append((i, path, display, data, digest))
+        if progress and done:
+            progress(done)
+        if self.engine_for(len(todo)) == "turbo":
+            for start in range(0, len(todo), TURBO_BATCH_SIZE):
+                batch = todo[start : start + TURBO_BATCH_SIZE]
+                for (i, *_rest), report in zip(batch, self._validate_turbo(batch), strict=True):
+                    self.remember(report)
+                    reports[i] = report
+                done += len(batch)
+                if progress:
+                    progress(done)
+        else:
+            for i, path, display, _data, digest in todo:
+                report = self._validate_graph(parse_turtle(path), display, digest, path)
+                self.remember(report)
+                reports[i] = report
+                done += 1
+                if progress:
+                    progress(done)
+        return [r for r in reports if r is not None]
+
+    def _validate_turbo(
+        self, batch: Sequence[tuple[int, Path, str, bytes, str]]
+    ) -> list[FileReport]:
+        """Check files with pySHACL-turbo, together where that cannot change a finding."""
+        if self._turbo is None:
+            self._turbo = _TurboEngine(self.shapes, self._concept_shapes, self.vocab_files)
+        parsed: list[_ParsedFile] = []
+        out: dict[int, FileReport] = {}
+        for i, path, display, data, digest in batch:
+            one = _ParsedFile.parse(path, display, data, digest)
+            if one is None:
+                # pyoxigraph refused what rdflib may accept (or rdflib names the
+                # error as every other path does): the reference engine decides.
+                out[i] = self._validate_graph(parse_turtle(path), display, digest, path)
+            else:
+                one.index = i
+                parsed.append(one)
+        for group in _independent_groups(parsed):
+            findings = self._turbo.run(group, self._messages, display=group[0].display)
+            for one in group:
+                out[one.index] = one.report(findings.get(one.index, []))
+        return [out[i] for i, *_rest in batch]
 
     def validate_file(self, path: Path, display: str | None = None) -> FileReport:
         """Validate one study file.
@@ -262,6 +392,8 @@ class StudyValidator:
         """
         path = Path(path)
         display = display if display is not None else str(path)
+        if self.engine_for(1) == "turbo":
+            return self.validate_many([(path, display)])[0]
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -337,31 +469,267 @@ class StudyValidator:
         ]
         study_type = _term(_EKB + "Study")
         studies = sorted(str(s) for s in file_graph.subjects(RDF.type, study_type))
-        findings += _file_findings(studies, path)
         blank = {s for s in file_graph.subjects() if isinstance(s, BNode)}
-        if blank:
-            findings.append(
-                Finding(
-                    "Violation",
-                    "",
-                    None,
-                    f"{len(blank)} blank node(s) as subjects: give every record an IRI",
-                    FILE_SHAPE,
-                    None,
-                    None,
-                )
-            )
         related = sorted(
             (str(s), str(o))
             for s, o in file_graph.subject_objects(_term(_EKB + "possiblyRelatedTo"))
         )
-        return FileReport(
-            path=display,
-            sha256=digest,
-            findings=tuple(sorted(set(findings), key=Finding.sort_key)),
-            studies=tuple(studies),
-            related=tuple(related),
+        return _file_report(findings, studies, len(blank), related, display, digest, path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _file_report(
+    findings: list[Finding],
+    studies: list[str],
+    blank_subjects: int,
+    related: list[tuple[str, str]],
+    display: str,
+    digest: str,
+    path: Path,
+) -> FileReport:
+    """A file's report: its SHACL findings plus the checks made on the file itself."""
+    findings = findings + _file_findings(studies, path)
+    if blank_subjects:
+        findings.append(
+            Finding(
+                "Violation",
+                "",
+                None,
+                f"{blank_subjects} blank node(s) as subjects: give every record an IRI",
+                FILE_SHAPE,
+                None,
+                None,
+            )
         )
+    return FileReport(
+        path=display,
+        sha256=digest,
+        findings=tuple(sorted(set(findings), key=Finding.sort_key)),
+        studies=tuple(studies),
+        related=tuple(related),
+    )
+
+
+# ---------------------------------------------------------------------------
+# pySHACL-turbo: many files per run
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
+
+
+@dataclass
+class _ParsedFile:
+    """One study file parsed by pyoxigraph, with what batching and the report need."""
+
+    path: Path
+    display: str
+    digest: str
+    quads: list[Any]
+    subjects: set[str]
+    objects: set[str]
+    studies: list[str]
+    declared_concepts: list[str]
+    blank_subjects: int
+    related: list[tuple[str, str]]
+    index: int = -1
+
+    @classmethod
+    def parse(cls, path: Path, display: str, data: bytes, digest: str) -> _ParsedFile | None:
+        """``None`` when pyoxigraph cannot parse the file."""
+        import pyoxigraph as ox
+
+        try:
+            quads = list(
+                ox.parse(
+                    data,
+                    format=ox.RdfFormat.TURTLE,
+                    base_iri=path.resolve().as_uri(),
+                    rename_blank_nodes=True,
+                )
+            )
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            return None
+        subjects: set[str] = set()
+        objects: set[str] = set()
+        studies: list[str] = []
+        concepts: list[str] = []
+        blank: set[str] = set()
+        related: list[tuple[str, str]] = []
+        named = ox.NamedNode
+        for q in quads:
+            s, p, o = q.subject, q.predicate.value, q.object
+            if isinstance(s, named):
+                subjects.add(s.value)
+                if p == _RDF_TYPE and isinstance(o, named):
+                    if o.value == _EKB + "Study":
+                        studies.append(s.value)
+                    elif o.value == _SKOS_CONCEPT:
+                        concepts.append(s.value)
+            else:
+                blank.add(str(s))
+            if isinstance(o, named):
+                objects.add(o.value)
+            if p == _EKB + "possiblyRelatedTo":
+                related.append((_ox_text(s), _ox_text(o)))
+        return cls(
+            path=path,
+            display=display,
+            digest=digest,
+            quads=quads,
+            subjects=subjects,
+            objects=objects,
+            studies=sorted(set(studies)),
+            declared_concepts=sorted(set(concepts)),
+            blank_subjects=len(blank),
+            related=sorted(set(related)),
+        )
+
+    def report(self, findings: list[Finding]) -> FileReport:
+        return _file_report(
+            findings,
+            self.studies,
+            self.blank_subjects,
+            self.related,
+            self.display,
+            self.digest,
+            self.path,
+        )
+
+
+def _ox_text(term: Any) -> str:
+    """A pyoxigraph term as rdflib's ``str()`` gives it (IRI, lexical form or blank id)."""
+    return str(term.value)
+
+
+def _independent_groups(files: Sequence[_ParsedFile]) -> list[list[_ParsedFile]]:
+    """Split files into groups that can share one SHACL run.
+
+    Validating files together gives each the findings it would get alone when
+    no file states anything about another's subjects nor points at them: then
+    the only nodes they share are vocabulary concepts, whose descriptions come
+    from the vocabularies alone. A file that overlaps with the group so far
+    starts a group of its own later (in practice: files that link studies, or
+    declare the same concept, are checked alone).
+    """
+    groups: list[list[_ParsedFile]] = []
+    pending = list(files)
+    while pending:
+        group: list[_ParsedFile] = []
+        subjects: set[str] = set()
+        objects: set[str] = set()
+        later: list[_ParsedFile] = []
+        for one in pending:
+            if group and (
+                not one.subjects.isdisjoint(subjects)
+                or not one.objects.isdisjoint(subjects)
+                or not one.subjects.isdisjoint(objects)
+            ):
+                later.append(one)
+                continue
+            group.append(one)
+            subjects |= one.subjects
+            objects |= one.objects
+        groups.append(group)
+        pending = later
+    return groups
+
+
+class _TurboEngine:
+    """Compiled shapes and the vocabularies, ready for pySHACL-turbo runs."""
+
+    def __init__(
+        self, shapes: Graph, concept_shapes: list[Node], vocab_files: Sequence[Path]
+    ) -> None:
+        import pyshacl_turbo
+
+        self._compile = pyshacl_turbo.compile_shapes
+        self._shapes = shapes
+        self._concept_shapes = concept_shapes
+        self._program = pyshacl_turbo.compile_shapes(shapes, advanced=True)
+        import pyoxigraph as ox
+
+        vocab: list[Any] = []
+        for f in vocab_files:
+            try:
+                vocab += ox.parse(
+                    _read_bytes(f),
+                    format=ox.RdfFormat.TURTLE,
+                    base_iri=Path(f).resolve().as_uri(),
+                    rename_blank_nodes=True,
+                )
+            except SyntaxError as exc:
+                raise RdfSyntaxError(str(f), exc.lineno, exc.msg or str(exc)) from exc
+        self._vocab_nt: bytes = ox.serialize(vocab, format=ox.RdfFormat.N_QUADS) or b""
+        try:
+            # The engine's own wrapper for serialised input: N-Triples text goes
+            # straight to the Rust parser. Plain text would first be decoded into
+            # an rdflib Graph and serialised again, which is most of the time.
+            from pyshacl_turbo.rdf import Input
+
+            self._input: Callable[[str], Any] = lambda text: Input(text, "nt", None, {})
+        except ImportError:  # another version: the public (slower) path
+            self._input = lambda text: text
+
+    def _program_for(self, concepts: list[str]) -> Any:
+        """The compiled shapes, with the concepts the files declare as extra targets."""
+        if not concepts:
+            return self._program
+        from rdflib import Graph, URIRef
+
+        shapes = Graph()
+        for prefix, namespace in self._shapes.namespaces():
+            shapes.bind(prefix, namespace)
+        shapes += self._shapes
+        target_node = URIRef(_SH + "targetNode")
+        for shape in self._concept_shapes:
+            for concept in concepts:
+                shapes.add((shape, target_node, URIRef(concept)))
+        return self._compile(shapes, advanced=True)
+
+    def run(
+        self, files: Sequence[_ParsedFile], messages: dict[str, str], display: str
+    ) -> dict[int, list[Finding]]:
+        """Validate ``files`` together; their findings by file index."""
+        import pyoxigraph as ox
+
+        owner: dict[str, int] = {}
+        concepts: list[str] = []
+        parts = [self._vocab_nt]
+        for one in files:
+            parts.append(ox.serialize(one.quads, format=ox.RdfFormat.N_QUADS) or b"")
+            for subject in one.subjects:
+                owner[subject] = one.index
+            concepts.extend(one.declared_concepts)
+        # Handed over as N-Triples text with every literal as written: a
+        # pyoxigraph Store would canonicalise 30.0 to 30 (messages quote the
+        # numbers as the file gives them), and pySHACL-turbo 0.6.5 reads a
+        # Store's plain literals as typed ones, so an sh:in of strings never matches.
+        text = b"".join(parts).decode("utf-8")
+        try:
+            _conforms, report_graph, _text = self._program_for(sorted(set(concepts))).validate(
+                self._input(text),
+                inference="none",
+                _normalize_report_literals=False,
+                allow_warnings=True,
+                allow_infos=True,
+                abort_on_first=False,
+            )
+        except Exception as exc:  # a crash in the engine must not look like a finding
+            where = display if len(files) == 1 else f"{display} and {len(files) - 1} more"
+            raise CouldNotRun(f"{where}: validation could not run: {exc}") from exc
+        found: dict[int, list[Finding]] = {}
+        for finding in _findings_from_report(report_graph, messages):
+            index = owner.get(finding.focus)
+            if index is not None:
+                found.setdefault(index, []).append(finding)
+        return found
 
 
 def _compact_sparql(shapes: Graph) -> None:
@@ -800,6 +1168,7 @@ def validate_files(
     display: Sequence[str] | None = None,
     jobs: int = 1,
     progress: ProgressCallback | None = None,
+    engine: str = "auto",
 ) -> ValidationReport:
     """Validate study files (each with the vocabularies of ``kb_dir``), then the cross-file facts.
 
@@ -811,8 +1180,10 @@ def validate_files(
         validate a large knowledge base faster (each worker parses the shapes
         and vocabularies once). Cached files are not sent to workers.
     :param progress: called after each file with (done, total).
+    :param engine: ``auto``, ``pyshacl`` or ``turbo`` (see :class:`StudyValidator`);
+        ignored when ``validator`` is given.
     :raises RdfSyntaxError: a file is not valid Turtle.
-    :raises UsageError: ``jobs`` is below 1.
+    :raises UsageError: ``jobs`` is below 1, or an unknown engine.
     """
     if jobs < 1:
         raise UsageError(f"jobs must be at least 1, not {jobs}")
@@ -820,7 +1191,7 @@ def validate_files(
     disk_cache = None
     if validator is None:
         disk_cache = open_disk_cache(len(files))
-        validator = StudyValidator(paths.kb_vocab_files(kb_dir), cache=disk_cache)
+        validator = StudyValidator(paths.kb_vocab_files(kb_dir), cache=disk_cache, engine=engine)
     try:
         return _validate_files(files, kb_dir, validator, display, jobs, progress)
     finally:
@@ -837,22 +1208,17 @@ def _validate_files(
     progress: ProgressCallback | None,
 ) -> ValidationReport:
     names = list(display) if display is not None else [str(f) for f in files]
-    pairs = list(zip(files, names, strict=True))
+    pairs = [(Path(f), n) for f, n in zip(files, names, strict=True)]
     total = len(pairs)
+    if jobs == 1:
+        step = (lambda done: progress(done, total)) if progress else None
+        final = validator.validate_many(pairs, progress=step)
+        return ValidationReport(files=tuple(_cross_file_findings(final, kb_dir)))
     reports: list[FileReport | None] = [None] * total
     done = 0
     todo: list[int] = []
     for i, (path, name) in enumerate(pairs):
-        if jobs == 1:
-            reports[i] = validator.validate_file(path, name)
-            done += 1
-            if progress:
-                progress(done, total)
-            continue
-        try:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError as exc:
-            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
         cached = validator.cached(digest, name)
         if cached is not None:
             reports[i] = cached
@@ -864,19 +1230,28 @@ def _validate_files(
     if todo:
         from concurrent.futures import ProcessPoolExecutor
 
+        engine = validator.engine_for(len(todo))
+        # pySHACL: one file per task; turbo: batches, at most TURBO_BATCH_SIZE,
+        # and small enough that every worker gets some.
+        size = 1 if engine == "pyshacl" else min(TURBO_BATCH_SIZE, -(-len(todo) // jobs))
+        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(todo)),
+            max_workers=min(jobs, len(chunks)),
             initializer=_worker_init,
-            initargs=(validator.vocab_files, validator.shapes_file),
+            initargs=(validator.vocab_files, validator.shapes_file, engine),
         ) as pool:
-            outcomes = pool.map(_worker_validate, [pairs[i] for i in todo], chunksize=4)
-            for i, outcome in zip(todo, outcomes, strict=True):
-                report = _unwrap_worker_outcome(outcome)
-                validator.remember(report)
-                reports[i] = report
-                done += 1
-                if progress:
-                    progress(done, total)
+            outcomes = pool.map(
+                _worker_validate_many,
+                [[pairs[i] for i in chunk] for chunk in chunks],
+                chunksize=4 if engine == "pyshacl" else 1,
+            )
+            for chunk, outcome in zip(chunks, outcomes, strict=True):
+                for i, report in zip(chunk, _unwrap_worker_outcome(outcome), strict=True):
+                    validator.remember(report)
+                    reports[i] = report
+                    done += 1
+                    if progress:
+                        progress(done, total)
     final = [r for r in reports if r is not None]
     return ValidationReport(files=tuple(_cross_file_findings(final, kb_dir)))
 
@@ -884,25 +1259,28 @@ def _validate_files(
 _worker_validator: StudyValidator | None = None
 
 
-def _worker_init(vocab_files: list[Path], shapes_file: Path) -> None:
+def _worker_init(vocab_files: list[Path], shapes_file: Path, engine: str = "pyshacl") -> None:
     global _worker_validator
-    _worker_validator = StudyValidator(vocab_files, shapes_file)
+    _worker_validator = StudyValidator(vocab_files, shapes_file, engine=engine)
 
 
-def _worker_validate(pair: tuple[Path, str]) -> FileReport | tuple[str, ...]:
+def _worker_validate_many(
+    pairs: list[tuple[Path, str]],
+) -> list[FileReport] | tuple[str, ...]:
     # Errors travel back as plain tuples: RdfSyntaxError does not pickle.
     assert _worker_validator is not None
-    path, name = pair
     try:
-        return _worker_validator.validate_file(path, name)
+        if len(pairs) == 1:
+            return [_worker_validator.validate_file(*pairs[0])]
+        return _worker_validator.validate_many(pairs)
     except RdfSyntaxError as exc:
         return ("syntax", exc.path, "" if exc.line is None else str(exc.line), exc.detail)
     except CouldNotRun as exc:
         return ("could-not-run", str(exc))
 
 
-def _unwrap_worker_outcome(outcome: FileReport | tuple[str, ...]) -> FileReport:
-    if isinstance(outcome, FileReport):
+def _unwrap_worker_outcome(outcome: list[FileReport] | tuple[str, ...]) -> list[FileReport]:
+    if isinstance(outcome, list):
         return outcome
     if outcome[0] == "syntax":
         _, path, line, detail = outcome
@@ -916,6 +1294,7 @@ def validate_paths(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     validator: StudyValidator | None = None,
+    engine: str = "auto",
 ) -> ValidationReport:
     """Validate the files and folders given (see :func:`study_files_in`).
 
@@ -923,7 +1302,12 @@ def validate_paths(
     :raises RdfSyntaxError: a file is not valid Turtle.
     """
     return validate_files(
-        study_files_in(paths_given), kb_dir, validator, jobs=jobs, progress=progress
+        study_files_in(paths_given),
+        kb_dir,
+        validator,
+        jobs=jobs,
+        progress=progress,
+        engine=engine,
     )
 
 
@@ -932,6 +1316,7 @@ def validate_kb(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     validator: StudyValidator | None = None,
+    engine: str = "auto",
 ) -> ValidationReport:
     """Validate every study of a knowledge base (default ``$EKB_KB`` or the shipped one).
 
@@ -950,6 +1335,7 @@ def validate_kb(
         display=[f"studies/{f.name}" for f in files],
         jobs=jobs,
         progress=progress,
+        engine=engine,
     )
 
 
@@ -1022,4 +1408,6 @@ __all__ = [
     "validate_paths",
     "validate_kb",
     "format_text",
+    "ENGINES",
+    "turbo_available",
 ]

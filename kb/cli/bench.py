@@ -81,7 +81,7 @@ def generate(n: int, directory: Path, seed: int) -> None:
 @click.option(
     "--ekb-limit",
     type=click.FloatRange(min=1),
-    default=3600.0,
+    default=600.0,
     show_default=True,
     help="Seconds each evidence-kb operation may take.",
 )

@@ -44,9 +44,22 @@ _SEVERITY_CHOICES = {"violation": "Violation", "warning": "Warning", "info": "In
     show_default=True,
     help="Validate this many files at once, in worker processes (for large knowledge bases).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "pyshacl", "turbo"]),
+    default="auto",
+    show_default=True,
+    help="SHACL engine: pyshacl (the reference), turbo (pySHACL-turbo, many files per run),"
+    " auto (turbo for 50 or more files to check, when installed). Same findings either way.",
+)
 @handle_errors
 def validate(
-    paths: tuple[Path, ...], kb_dir: Path | None, fmt: str, severity: str, jobs: int
+    paths: tuple[Path, ...],
+    kb_dir: Path | None,
+    fmt: str,
+    severity: str,
+    jobs: int,
+    engine: str,
 ) -> None:
     """Check studies against the SHACL shapes.
 
@@ -60,9 +73,11 @@ def validate(
 
     with _progress() as progress:
         if paths:
-            report = validate_paths(list(paths), kb_dir, jobs=jobs, progress=progress)
+            report = validate_paths(
+                list(paths), kb_dir, jobs=jobs, progress=progress, engine=engine
+            )
         else:
-            report = validate_kb(kb_dir, jobs=jobs, progress=progress)
+            report = validate_kb(kb_dir, jobs=jobs, progress=progress, engine=engine)
     if fmt == "json":
         click.echo(report.to_json(), nl=False)
     else:
