@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.bench import run as bench
-from kb.bench.generate import generate_kb, iter_studies
+from kb.bench.generate import generate_kb, iter_studies, write_studies
 from kb.cli import cli
 
 
@@ -37,6 +37,15 @@ def test_bench_generate_writes_a_knowledge_base_that_validates(tmp_path: Path) -
     report = json.loads(checked.output)
     assert report["conforms"] is True
     assert report["files_checked"] == 6
+
+
+def test_studies_written_in_parts_are_those_of_the_whole(tmp_path: Path) -> None:
+    generate_kb(5, tmp_path / "whole", seed=2)
+    assert write_studies(tmp_path / "part", 3, 2, seed=2) == 2
+    part = sorted((tmp_path / "part" / "studies").iterdir())
+    assert [f.name for f in part] == ["syn-000003.ttl", "syn-000004.ttl"]
+    for f in part:
+        assert f.read_bytes() == (tmp_path / "whole" / "studies" / f.name).read_bytes()
 
 
 def test_bench_generate_refuses_a_folder_that_already_holds_studies(tmp_path: Path) -> None:
@@ -121,6 +130,12 @@ def test_bench_run_measures_every_operation_on_both_sides_and_writes_json(tmp_pa
     assert "validation after one study changes" in result.output
     kb = tmp_path / "work" / "kb-4-seed0"
     assert "revised" not in (kb / "studies" / "syn-000002.ttl").read_text(encoding="utf-8")
+    # The JSON is enough to print the table again.
+    shown = CliRunner().invoke(cli, ["bench", "show", str(out), "--markdown"])
+    assert shown.exit_code == 0, shown.output
+    assert "| 4 | query evidence-map |" in shown.output
+    not_json = CliRunner().invoke(cli, ["bench", "show", str(kb / "bench.json")])
+    assert not_json.exit_code == 3
 
 
 def test_bench_run_without_baseline_marks_baseline_skipped_and_prints_markdown(

@@ -306,6 +306,22 @@ def iter_studies(n: int, seed: int = 0) -> Iterator[tuple[str, str]]:
         yield generate_study(index, rng)
 
 
+def write_studies(folder: Path, first: int, count: int, seed: int = 0) -> int:
+    """Write studies ``first`` .. ``first + count - 1`` of the ``seed`` sequence into ``folder``.
+
+    The studies are those :func:`generate_kb` writes for the same seed, so a
+    large knowledge base can be made (and pushed) in parts.
+    """
+    studies = folder / "studies"
+    studies.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for study, text in iter_studies(first + count - 1, seed):
+        if int(study.rsplit("-", 1)[1]) >= first:
+            atomic_write_text(studies / f"{study}.ttl", text)
+            written += 1
+    return written
+
+
 def generate_kb(n: int, folder: Path, seed: int = 0) -> int:
     """Write a knowledge base folder of ``n`` synthetic studies; returns the number written."""
     studies = folder / "studies"

@@ -16,6 +16,7 @@ def bench_group() -> None:
     \b
     ekb bench generate N DIR     write N synthetic studies (valid, plainly not real)
     ekb bench run                measure evidence-kb against rdflib + pySHACL
+    ekb bench show FILE.json     print the table of an earlier run
     ekb bench remote             push and query a large KB on an Oxigraph server
     """
 
@@ -141,3 +142,95 @@ def run(
         from rich.console import Console
 
         Console(width=160).print(render_table(result))
+
+
+@bench_group.command("show")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
+@handle_errors
+def show(files: tuple[Path, ...], markdown: bool) -> None:
+    """Print the table of one or more JSON files written by `ekb bench run --json`."""
+    from kb.bench.run import load_result, markdown_table, render_table
+
+    result = load_result(list(files))
+    if markdown:
+        click.echo(markdown_table(result), nl=False)
+    else:
+        from rich.console import Console
+
+        Console(width=160).print(render_table(result))
+
+
+@bench_group.command("remote")
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Studies to push and query.",
+)
+@click.option(
+    "--part",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Studies per push (a push plan holds its triples in memory).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds each request (push or query) may take.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Runs per query (the median is reported).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where the studies and the server's database go (several GB at 100,000).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the measurements as JSON.",
+)
+@handle_errors
+def remote(
+    n: int, part: int, timeout: float, repeat: int, seed: int, workdir: Path, json_path: Path | None
+) -> None:
+    """Push N synthetic studies to a local Oxigraph server and time every canned query.
+
+    Starts `oxigraph serve` (pip install oxigraph) on loopback with a fresh
+    database in WORKDIR, uploads with the code of `ekb push`, queries with the
+    code of `--endpoint`, and stops the server. Takes minutes; not run in CI.
+    """
+    import json
+
+    from kb.bench.remote import remote_table, run_remote
+    from kb.fileio import atomic_write_text
+
+    result = run_remote(
+        n,
+        workdir,
+        part=part,
+        seed=seed,
+        timeout=timeout,
+        repeat=repeat,
+        progress=lambda m: click.echo(m, err=True),
+    )
+    if json_path is not None:
+        atomic_write_text(json_path, json.dumps(result, indent=2) + "\n")
+    from rich.console import Console
+
+    Console(width=160).print(remote_table(result))

@@ -1,0 +1,204 @@
+"""``ekb bench remote``: push a large synthetic knowledge base to an Oxigraph server and query it.
+
+A local ``oxigraph serve`` (the ``oxigraph`` package, as the tests use) is
+started on loopback with a fresh database folder. The knowledge base is
+generated in parts of ``part`` studies and each part is uploaded with
+:func:`kb.push.push_kb` (the code behind ``ekb push``), because a push plan
+holds every triple of the knowledge base in memory. Then every canned query
+runs through :class:`kb.remote.RemoteStore` (the code behind ``--endpoint``),
+each stopped at ``timeout`` seconds. Not part of CI: it takes minutes and
+gigabytes.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kb.errors import CouldNotRun, KbError
+
+
+def find_oxigraph() -> str | None:
+    """The ``oxigraph`` executable: beside the running Python, else on PATH."""
+    return shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
+        "oxigraph"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """A running ``oxigraph serve`` on loopback; yields its base URL and stops it afterwards.
+
+    :raises CouldNotRun: no ``oxigraph`` executable, or the server did not come up.
+    """
+    exe = find_oxigraph()
+    if exe is None:
+        raise CouldNotRun("no oxigraph executable: pip install oxigraph")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=2) as r:
+                    r.read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise CouldNotRun("the oxigraph server did not start") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def _env(**values: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _parts(
+    workdir: Path, n: int, part: int, seed: int, progress: Callable[[str], None]
+) -> list[Path]:
+    """Knowledge base folders holding studies 1..n, ``part`` studies each (reused if present)."""
+    from kb.bench.generate import GENERATOR_VERSION, write_studies
+
+    folders = []
+    for first in range(1, n + 1, part):
+        count = min(part, n - first + 1)
+        folder = workdir / f"remote-seed{seed}-v{GENERATOR_VERSION}" / f"from-{first:06d}-{count}"
+        done = folder / "complete"
+        if not done.exists():
+            progress(f"generating studies {first}..{first + count - 1}")
+            write_studies(folder, first, count, seed)
+            done.write_text("ok\n", encoding="utf-8")
+        folders.append(folder)
+    return folders
+
+
+def run_remote(
+    n: int,
+    workdir: Path,
+    *,
+    part: int = 10_000,
+    seed: int = 0,
+    timeout: float = 300.0,
+    repeat: int = 3,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Push ``n`` synthetic studies to a fresh Oxigraph server and run every canned query.
+
+    :returns: a JSON-ready dict: push seconds (total and per part), triples on
+        the server, per query the median seconds (or ``over_limit``), peak memory.
+    """
+    from kb.bench.run import query_params
+    from kb.push import push_kb
+    from kb.queries import run_query
+    from kb.remote import RemoteStore
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    folders = _parts(workdir, n, part, seed, progress)
+    database = workdir / f"oxigraph-db-{n}"
+    shutil.rmtree(database, ignore_errors=True)
+    result: dict[str, Any] = {"n": n, "part": part, "timeout_s": timeout, "push": {}, "queries": {}}
+    try:
+        with oxigraph_server(database) as base, _env(EKB_CACHE="never"):
+            pushed = []
+            for folder in folders:
+                started = time.perf_counter()
+                report = push_kb(f"{base}/store", folder, timeout=timeout)
+                took = time.perf_counter() - started
+                pushed.append(took)
+                progress(f"pushed {folder.name} in {took:.1f} s ({report.method})")
+            result["push"] = {"seconds": sum(pushed), "parts": len(pushed), "part_seconds": pushed}
+            store = RemoteStore(f"{base}/query", timeout=timeout)
+            count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"]
+            result["triples"] = int(str(count))
+            for name, params in sorted(query_params(n).items()):
+                times: list[float] = []
+                entry: dict[str, Any] = {"params": params}
+                try:
+                    for _ in range(repeat):
+                        started = time.perf_counter()
+                        rows = len(run_query(store, name, params).rows)
+                        times.append(time.perf_counter() - started)
+                        if sum(times) + times[-1] > timeout:
+                            break
+                    entry.update(status="ok", seconds=statistics.median(times), runs=len(times))
+                    entry["rows"] = rows
+                except KbError as exc:
+                    if times:
+                        entry.update(status="ok", seconds=statistics.median(times), runs=len(times))
+                    else:
+                        entry.update(status="over_limit", detail=str(exc)[:300])
+                result["queries"][name] = entry
+                shown = f"{entry['seconds']:.3f} s" if entry["status"] == "ok" else entry["status"]
+                progress(f"query {name}: {shown}")
+    finally:
+        shutil.rmtree(database, ignore_errors=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["peak_rss_mib"] = rss / 1024 if sys.platform != "darwin" else rss / (1024 * 1024)
+    return result
+
+
+def remote_table(result: dict[str, Any]) -> Any:
+    """A ``rich`` table of :func:`run_remote`'s result."""
+    from rich.table import Table
+
+    table = Table(title=f"evidence-kb on an Oxigraph server: {result['n']:,} studies")
+    table.add_column("operation")
+    table.add_column("time", justify="right")
+    table.add_column("note")
+    push = result["push"]
+    table.add_row(
+        "ekb push (POST, default graph)",
+        f"{push['seconds']:.1f} s",
+        f"{push['parts']} parts; {result.get('triples', 0):,} triples on the server",
+    )
+    for name, entry in result["queries"].items():
+        if entry["status"] == "ok":
+            value = entry["seconds"]
+            shown = f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+            note = f"median of {entry['runs']}, {entry['rows']} rows"
+        else:
+            shown = f"> {result['timeout_s']:g} s"
+            note = "stopped at the timeout"
+        table.add_row(f"query {name}", shown, note)
+    table.add_row("peak memory (this process)", f"{result['peak_rss_mib']:,.0f} MiB", "")
+    return table
