@@ -96,19 +96,25 @@ def _env(**values: str) -> Iterator[None]:
 def _parts(
     workdir: Path, n: int, part: int, seed: int, progress: Callable[[str], None]
 ) -> list[Path]:
-    """Knowledge base folders holding studies 1..n, ``part`` studies each (reused if present)."""
-    from kb.bench.generate import GENERATOR_VERSION, write_studies
+    """Knowledge base folders holding studies 1..n, ``part`` studies each (reused if present).
 
-    folders = []
-    for first in range(1, n + 1, part):
-        count = min(part, n - first + 1)
-        folder = workdir / f"remote-seed{seed}-v{GENERATOR_VERSION}" / f"from-{first:06d}-{count}"
-        done = folder / "complete"
-        if not done.exists():
-            progress(f"generating studies {first}..{first + count - 1}")
-            write_studies(folder, first, count, seed)
-            done.write_text("ok\n", encoding="utf-8")
-        folders.append(folder)
+    One pass over the seed's sequence writes every part (the generator's
+    random stream is sequential, so parts cannot be made independently).
+    """
+    from kb.bench.generate import GENERATOR_VERSION, iter_studies
+    from kb.fileio import atomic_write_text
+
+    root = workdir / f"remote-{n}-part{part}-seed{seed}-v{GENERATOR_VERSION}"
+    folders = [root / f"part-{k:03d}" for k in range(-(-n // part))]
+    if all((f / "complete").exists() for f in folders):
+        return folders
+    progress(f"generating {n} studies in {len(folders)} parts under {root}")
+    for f in folders:
+        (f / "studies").mkdir(parents=True, exist_ok=True)
+    for index, (study, text) in enumerate(iter_studies(n, seed)):
+        atomic_write_text(folders[index // part] / "studies" / f"{study}.ttl", text)
+    for f in folders:
+        (f / "complete").write_text("ok\n", encoding="utf-8")
     return folders
 
 
