@@ -147,3 +147,19 @@ def test_bench_run_without_baseline_marks_baseline_skipped_and_prints_markdown(
     assert result.exit_code == 0, result.output
     assert "| N | operation | evidence-kb | rdflib + pySHACL |" in result.output
     assert "| 2 | query counts |" in result.output
+
+
+def test_bench_remote_pushes_in_parts_and_runs_every_query_on_a_server(tmp_path: Path) -> None:
+    from kb.bench.remote import remote_table, run_remote
+
+    result = run_remote(5, tmp_path, part=2, timeout=60, repeat=1)
+    assert result["push"]["parts"] == 3
+    # Five studies of about 190 triples, plus the ontology and vocabularies.
+    assert result["triples"] > 5 * 150
+    assert set(result["queries"]) == set(bench.QUERY_PARAMS)
+    for name, entry in result["queries"].items():
+        assert entry["status"] == "ok", (name, entry)
+    assert result["queries"]["studies"]["rows"] >= 1
+    assert result["queries"]["pico"]["rows"] > 0
+    assert not (tmp_path / "oxigraph-db-5").exists()
+    assert remote_table(result).row_count == 2 + len(bench.QUERY_PARAMS)
