@@ -381,6 +381,7 @@ def bind(store: Store, query: CannedQuery, params: dict[str, str]) -> str:
     for name in params:
         query.param(name)  # raises with a suggestion
     blocks = []
+    bound: dict[str, list[str]] = {}
     for param in query.params:
         value = params.get(param.name)
         if value is None:
@@ -394,11 +395,44 @@ def bind(store: Store, query: CannedQuery, params: dict[str, str]) -> str:
         if not value.strip():
             raise UsageError(f"parameter {param.name!r} of {query.name!r} is empty")
         terms = _terms_for(store, query, param, value)
+        bound[param.variable] = terms
         blocks.append(f"  VALUES ?{param.variable} {{ {' '.join(terms)} }}\n")
+    text = _rewrite_optional_filters(query.text, bound)
     if not blocks:
-        return query.text
-    at = where_insert_position(query.text)
-    return query.text[:at] + "\n" + "".join(blocks) + query.text[at:]
+        return text
+    at = where_insert_position(text)
+    return text[:at] + "\n" + "".join(blocks) + text[at:]
+
+
+#: The idiom canned queries use for an optional parameter:
+#: ``FILTER(!BOUND(?x) || EXISTS { pattern })`` keeps every row when ``?x`` is
+#: not given, and only rows matching the pattern when it is.
+_OPTIONAL_FILTER = re.compile(r"FILTER\(!BOUND\(\?(?P<var>\w+)\) \|\| EXISTS \{(?P<pattern>[^{}]*)\}\)")
+
+
+def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
+    """Write the optional-parameter idiom in the form engines evaluate fast.
+
+    Oxigraph 0.5 evaluates ``!BOUND(?x) || EXISTS {...}`` once per row of the
+    whole pattern (7 s for ``safety`` at 1,000 studies). An unbound parameter's
+    filter is always true, so it is dropped; a bound one becomes a join with a
+    ``DISTINCT`` subquery over the variables the pattern shares with the query,
+    which keeps exactly the rows EXISTS kept, each once (0.2 s). The text stays
+    plain SPARQL 1.1 for every engine; the tests compare both forms' rows.
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        var, pattern = match["var"], match["pattern"].strip()
+        if var not in bound:
+            return ""
+        shared = sorted(set(re.findall(r"\?(\w+)", pattern)) - {var})
+        if not shared:
+            return f"FILTER(EXISTS {{ {pattern} }})"
+        projection = " ".join(f"?{v}" for v in shared)
+        values = " ".join(bound[var])
+        return f"{{ SELECT DISTINCT {projection} WHERE {{ VALUES ?{var} {{ {values} }} {pattern} }} }}"
+
+    return _OPTIONAL_FILTER.sub(rewrite, text)
 
 
 def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> QueryResult:
