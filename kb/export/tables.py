@@ -204,16 +204,23 @@ def _read(store: Any, selection: Selection) -> Graph:
     graph = Graph()
     links = "|".join(f"ekb:{p}" for p in _STUDY_LINKS)
     records = "|".join(f"ekb:{p}" for p in _STUDY_LINKS if p != "reportedIn")
+    # The study VALUES are repeated inside every UNION branch: Oxigraph 0.5 does
+    # not push a top-level VALUES into the branches, which made this read grow
+    # with the square of the knowledge base.
+    values = f"VALUES ?study {{ {_iri_values(selection.studies)} }}"
+    branches = [
+        "?study a ekb:Study . BIND(?study AS ?s)",
+        f"?study {links} ?s",
+        "?study ekb:hasArm/ekb:receives ?s",
+        "?study ekb:hasPopulation/ekb:hasBaselineCharacteristic ?s",
+        "?study ekb:source ?s",
+        f"?study ({records})/ekb:source ?s",
+        "?study ekb:hasArm/ekb:receives/ekb:source ?s",
+    ]
+    union = "\n  UNION ".join(f"{{ {values} {branch} }}" for branch in branches)
     query = f"""PREFIX ekb: <{EKB}>
 SELECT ?study ?s ?p ?o WHERE {{
-  VALUES ?study {{ {_iri_values(selection.studies)} }}
-  {{ ?study a ekb:Study . BIND(?study AS ?s) }}
-  UNION {{ ?study {links} ?s }}
-  UNION {{ ?study ekb:hasArm/ekb:receives ?s }}
-  UNION {{ ?study ekb:hasPopulation/ekb:hasBaselineCharacteristic ?s }}
-  UNION {{ ?study ekb:source ?s }}
-  UNION {{ ?study ({records})/ekb:source ?s }}
-  UNION {{ ?study ekb:hasArm/ekb:receives/ekb:source ?s }}
+  {union}
   ?s ?p ?o .
 }}"""
     for row in store.select(query).rows:
