@@ -9,6 +9,7 @@ directory, so ``ekb`` behaves the same from any folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -70,3 +71,34 @@ def kb_vocab_files(kb_dir: Path) -> list[Path]:
     if own.is_dir() and own.resolve() != vocab_dir().resolve():
         files += sorted(own.glob("*.ttl"))
     return files
+
+
+def expand_inputs(
+    given: Iterable[Path], files_in_folder: Callable[[Path], list[Path]], empty_folder: str
+) -> list[Path]:
+    """Files named on a command line, each folder replaced by ``files_in_folder(folder)``,
+    without duplicates (the first spelling of a file is kept).
+
+    :param empty_folder: what to say after the folder's name when it holds none.
+    :raises UsageError: a path does not exist, or a folder holds no file to take.
+    """
+    from kb.errors import UsageError
+
+    files: list[Path] = []
+    for path in map(Path, given):
+        if path.is_dir():
+            found = files_in_folder(path)
+            if not found:
+                raise UsageError(f"{path}: {empty_folder}")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique

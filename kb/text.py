@@ -34,7 +34,7 @@ def quoted_string(value: str) -> str:
     """A double-quoted Turtle/SPARQL string whose value is exactly ``value``.
 
     Every character that could end the string or the line is escaped; other
-    control characters become ``\\uXXXX``, so the result is one line.
+    control characters become ``\\u`` escapes, so the result is one line.
 
     >>> quoted_string('say "hi" } #')
     '"say \\\\"hi\\\\" } #"'

@@ -1131,30 +1131,13 @@ def study_files_in(paths_given: Iterable[Path]) -> list[Path]:
 
     :raises UsageError: a path does not exist, or a folder holds no Turtle file.
     """
-    files: list[Path] = []
-    for given in paths_given:
-        given = Path(given)
-        if given.is_dir():
-            found = (
-                paths.study_files(given)
-                if (given / "studies").is_dir()
-                else sorted(given.glob("*.ttl"))
-            )
-            if not found:
-                raise UsageError(f"{given}: no Turtle (.ttl) files to validate")
-            files.extend(found)
-        elif given.exists():
-            files.append(given)
-        else:
-            raise UsageError(f"{given}: no such file or folder")
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return paths.expand_inputs(
+        paths_given,
+        lambda folder: paths.study_files(folder)
+        if (folder / "studies").is_dir()
+        else sorted(folder.glob("*.ttl")),
+        "no Turtle (.ttl) files to validate",
+    )
 
 
 #: Called after each file with (files done, files in all).

@@ -51,7 +51,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.errors import CouldNotRun, KbError, UsageError
+from kb import paths as kb_paths
+from kb.errors import CouldNotRun, KbError
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -310,26 +311,11 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
 
     :raises UsageError: a path does not exist, or a folder holds no JSON file.
     """
-    files: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*.json") if f.is_file())
-            if not found:
-                raise UsageError(f"{p}: folder holds no .json file")
-            files.extend(found)
-        elif p.exists():
-            files.append(p)
-        else:
-            raise UsageError(f"{p}: no such file or folder")
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return kb_paths.expand_inputs(
+        paths,
+        lambda folder: sorted(f for f in folder.rglob("*.json") if f.is_file()),
+        "folder holds no .json file",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -2050,7 +2036,6 @@ def import_ctgov(
         text = serialise(imported.graph, imported)
         if validate:
             if validator is None:
-                from kb import paths as kb_paths
                 from kb.validation import StudyValidator
 
                 validator = StudyValidator(kb_paths.kb_vocab_files(Path(kb_dir)))
