@@ -473,6 +473,20 @@ def parse_p_value(text: str | None) -> tuple[Decimal | None, str | None]:
     return value, comparator
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """One measurement of a results measure, where it sits and what it is out of."""
+
+    c: int
+    k: int
+    meas: dict[str, Any]
+    path: str
+    denoms: dict[str, tuple[str, str]]
+    units: str | None
+    class_title: str | None
+    category_title: str | None
+
+
 class _Mapper:
     """Maps one v2 study object to a graph; one instance per record."""
 
@@ -1037,6 +1051,31 @@ class _Mapper:
         resolved[gid] = (arm, f"Group {gid} is not declared in this measure's groups; {how}.")
         return resolved[gid]
 
+    def measurements(
+        self, measure: dict[str, Any], path: str, denoms: dict[str, tuple[str, str]]
+    ) -> Iterator[_Cell]:
+        """Every measurement of an outcome or baseline measure, with the denominators
+        that apply to it: the class's own when it has them, else the measure's."""
+        selected = measure.get("denomUnitsSelected")
+        for c, cls in enumerate(measure.get("classes") or []):
+            if not isinstance(cls, dict):
+                continue
+            class_denoms = (
+                self.denominators(cls.get("denoms"), f"{path}.classes[{c}].denoms", selected)
+                or denoms
+            )
+            units = class_denoms.get("__units__", (None, ""))[0]
+            for k, cat in enumerate(cls.get("categories") or []):
+                if not isinstance(cat, dict):
+                    continue
+                for j, meas in enumerate(cat.get("measurements") or []):
+                    if not isinstance(meas, dict) or not meas.get("groupId"):
+                        continue
+                    yield _Cell(
+                        c, k, meas, f"{path}.classes[{c}].categories[{k}].measurements[{j}]",
+                        class_denoms, units, _text(cls.get("title")), _text(cat.get("title")),
+                    )
+
     # -- values --------------------------------------------------------------------------
 
     @staticmethod
@@ -1307,42 +1346,22 @@ class _Mapper:
             denoms = self.denominators(
                 m.get("denoms"), f"{path}.denoms", m.get("denomUnitsSelected")
             )
-            for c, cls in enumerate(m.get("classes") or []):
-                if not isinstance(cls, dict):
-                    continue
-                class_denoms = (
-                    self.denominators(
-                        cls.get("denoms"),
-                        f"{path}.classes[{c}].denoms",
-                        m.get("denomUnitsSelected"),
-                    )
-                    or denoms
-                )
-                units = class_denoms.get("__units__", (None, ""))[0]
-                for k, cat in enumerate(cls.get("categories") or []):
-                    if not isinstance(cat, dict):
-                        continue
-                    subgroup = " / ".join(
-                        t for t in (_text(cls.get("title")), _text(cat.get("title"))) if t
-                    )
-                    for j, meas in enumerate(cat.get("measurements") or []):
-                        if not isinstance(meas, dict) or not meas.get("groupId"):
-                            continue
-                        gid = str(meas["groupId"])
-                        mpath = f"{path}.classes[{c}].categories[{k}].measurements[{j}]"
-                        arm, how = self.group(groups, gid, mpath)
-                        denom = class_denoms.get(gid)
-                        node = self.iri("result", f"om{i}-c{c}-k{k}-{slugify(gid)}")
-                        self.record(node, EKB.Result, mpath, self.printed(meas, None))
-                        self.add(node, EKB.arm, arm)
-                        self.add(node, EKB.outcome, o)
-                        self.lit(node, EKB.timepointWeeks, weeks)
-                        self.lit(node, EKB.timepointText, time_frame)
-                        self.lit(node, EKB.subgroup, subgroup or None)
-                        self.lit(node, EKB.analysisPopulation, population)
-                        self.note(node, how)
-                        self.fill_values(node, m, meas, denom, units, is_result=True, title=title)
-                        self.finish_result(node, o, mpath)
+            for cell in self.measurements(m, path, denoms):
+                gid = str(cell.meas["groupId"])
+                arm, how = self.group(groups, gid, cell.path)
+                subgroup = " / ".join(t for t in (cell.class_title, cell.category_title) if t)
+                node = self.iri("result", f"om{i}-c{cell.c}-k{cell.k}-{slugify(gid)}")
+                self.record(node, EKB.Result, cell.path, self.printed(cell.meas, None))
+                self.add(node, EKB.arm, arm)
+                self.add(node, EKB.outcome, o)
+                self.lit(node, EKB.timepointWeeks, weeks)
+                self.lit(node, EKB.timepointText, time_frame)
+                self.lit(node, EKB.subgroup, subgroup or None)
+                self.lit(node, EKB.analysisPopulation, population)
+                self.note(node, how)
+                denom = cell.denoms.get(gid)
+                self.fill_values(node, m, cell.meas, denom, cell.units, is_result=True, title=title)
+                self.finish_result(node, o, cell.path)
             for a, analysis in enumerate(m.get("analyses") or []):
                 if isinstance(analysis, dict):
                     self.map_analysis(
@@ -1739,47 +1758,22 @@ class _Mapper:
                 self.denominators(m.get("denoms"), f"{path}.denoms", m.get("denomUnitsSelected"))
                 or overall
             )
-            for c, cls in enumerate(m.get("classes") or []):
-                if not isinstance(cls, dict):
-                    continue
-                class_denoms = (
-                    self.denominators(
-                        cls.get("denoms"),
-                        f"{path}.classes[{c}].denoms",
-                        m.get("denomUnitsSelected"),
-                    )
-                    or denoms
+            for cell in self.measurements(m, path, denoms):
+                gid = str(cell.meas["groupId"])
+                arm, how = self.group(groups, gid, cell.path)
+                label = ": ".join(t for t in (title, cell.class_title, cell.category_title) if t)
+                node = self.iri("baseline", f"bm{i}-c{cell.c}-k{cell.k}-{slugify(gid)}")
+                self.record(node, EKB.BaselineCharacteristic, cell.path, self.printed(cell.meas))
+                self.lit(node, EKB.characteristic, label)
+                self.add(node, EKB.arm, arm)
+                self.lit(node, EKB.unit, _text(m.get("unitOfMeasure")))
+                self.note(node, how)
+                denom = cell.denoms.get(gid)
+                self.fill_values(
+                    node, m, cell.meas, denom, cell.units, is_result=False, title=title
                 )
-                units = class_denoms.get("__units__", (None, ""))[0]
-                for k, cat in enumerate(cls.get("categories") or []):
-                    if not isinstance(cat, dict):
-                        continue
-                    label = ": ".join(
-                        t for t in (title, _text(cls.get("title")), _text(cat.get("title"))) if t
-                    )
-                    for j, meas in enumerate(cat.get("measurements") or []):
-                        if not isinstance(meas, dict) or not meas.get("groupId"):
-                            continue
-                        gid = str(meas["groupId"])
-                        bpath = f"{path}.classes[{c}].categories[{k}].measurements[{j}]"
-                        arm, how = self.group(groups, gid, bpath)
-                        node = self.iri("baseline", f"bm{i}-c{c}-k{k}-{slugify(gid)}")
-                        self.record(node, EKB.BaselineCharacteristic, bpath, self.printed(meas))
-                        self.lit(node, EKB.characteristic, label)
-                        self.add(node, EKB.arm, arm)
-                        self.lit(node, EKB.unit, _text(m.get("unitOfMeasure")))
-                        self.note(node, how)
-                        self.fill_values(
-                            node,
-                            m,
-                            meas,
-                            class_denoms.get(gid),
-                            units,
-                            is_result=False,
-                            title=title,
-                        )
-                        self.add(self.population, EKB.hasBaselineCharacteristic, node)
-                        self.counts["baseline"] += 1
+                self.add(self.population, EKB.hasBaselineCharacteristic, node)
+                self.counts["baseline"] += 1
 
     # -- adverse events --------------------------------------------------------------------------
 
