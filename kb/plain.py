@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -55,6 +56,25 @@ class Sentence:
             "claims": self.claims,
             "sources": self.sources,
         }
+
+
+class _Sentences(list[Sentence]):
+    """The sentences of a text being written, with one way to add one."""
+
+    def say(
+        self,
+        section: str,
+        text: str,
+        *,
+        results: Sequence[str] = (),
+        claims: Sequence[str] = (),
+        sources: Sequence[str | None] = (),
+        paragraph: bool = False,
+    ) -> None:
+        """Add a sentence with the evidence it states (unknown sources are skipped)."""
+        self.append(
+            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
+        )
 
 
 @dataclass
@@ -711,13 +731,8 @@ def summarise_study(store: Store, study: str) -> PlainText:
     claims = _claims(store, iri)
     arm_by_iri = {a.iri: a for a in arms}
     several_arms = len(arms) > 1
-    sentences: list[Sentence] = []
-
-    def say(section: str, text: str, *, results: list[str] = (), claims: list[str] = (),  # type: ignore[assignment]
-            sources: list[str | None] = (), paragraph: bool = False) -> None:  # type: ignore[assignment]
-        sentences.append(
-            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
-        )
+    sentences = _Sentences()
+    say = sentences.say
 
     # What was studied
     experimental = [a for a in arms if a.role in {str(TERM["experimental"]), str(TERM["single-arm"])}]
@@ -930,13 +945,8 @@ def answer_question(store: Store, question: str) -> PlainText:
     agent_base = "https://w3id.org/evidence-kb/vocab/agent/"
     conditions = _mentioned(_concept_labels(store, cond_base), question)
     agents_named = _mentioned(_concept_labels(store, agent_base), question)
-    sentences: list[Sentence] = []
-
-    def say(section: str, text: str, *, results: list[str] = (), claims: list[str] = (),  # type: ignore[assignment]
-            sources: list[str | None] = (), paragraph: bool = False) -> None:  # type: ignore[assignment]
-        sentences.append(
-            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
-        )
+    sentences = _Sentences()
+    say = sentences.say
 
     covered = _covered_conditions(store)
     if not conditions:
