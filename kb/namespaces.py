@@ -23,9 +23,19 @@ BIBO = Namespace("http://purl.org/ontology/bibo/")
 XSD_INTEGER_TYPES: frozenset[str] = frozenset(
     f"{XSD}{name}"
     for name in (
-        "integer", "int", "long", "short", "byte",
-        "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
-        "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte",
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
     )
 )
 
@@ -75,12 +85,12 @@ def shorten(iri: str) -> str:
     'ekb:events'
     """
     if iri.startswith(str(RES)):
-        return iri[len(RES):]
+        return iri[len(RES) :]
     best = ""
     best_prefix = ""
     for prefix, base in PREFIXES.items():
         if iri.startswith(base) and len(base) > len(best):
             best, best_prefix = base, prefix
     if best:
-        return f"{best_prefix}:{iri[len(best):]}"
+        return f"{best_prefix}:{iri[len(best) :]}"
     return iri

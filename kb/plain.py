@@ -73,7 +73,14 @@ class _Sentences(list[Sentence]):
     ) -> None:
         """Add a sentence with the evidence it states (unknown sources are skipped)."""
         self.append(
-            Sentence(text, section, list(results), list(claims), sorted({s for s in sources if s}), paragraph)
+            Sentence(
+                text,
+                section,
+                list(results),
+                list(claims),
+                sorted({s for s in sources if s}),
+                paragraph,
+            )
         )
 
 
@@ -577,7 +584,7 @@ def _lower_first(text: str) -> str:
 
 
 def _when(weeks: Decimal | None, printed: str | None = None) -> str:
-    """" by week 12", or the timepoint as printed when weeks are not whole ("42 months")."""
+    """ " by week 12", or the timepoint as printed when weeks are not whole ("42 months")."""
     if weeks is None:
         return f" ({printed})" if printed else ""
     if printed and Decimal(weeks) != Decimal(weeks).to_integral_value():
@@ -625,23 +632,37 @@ def _result_sentence(result: _Result, arm_label: str | None) -> str | None:
 
 
 #: The order in which reasons for caution are told: the plainest first.
-_REASON_ORDER = [str(TERM[name]) for name in (
-    "small-sample", "no-comparator", "open-label-design", "surrogate-outcome", "single-study",
-    "non-final-source", "post-hoc-analysis", "primary-endpoint-not-met", "imprecision",
-    "risk-of-bias", "indirectness", "inconsistency",
-)]
+_REASON_ORDER = [
+    str(TERM[name])
+    for name in (
+        "small-sample",
+        "no-comparator",
+        "open-label-design",
+        "surrogate-outcome",
+        "single-study",
+        "non-final-source",
+        "post-hoc-analysis",
+        "primary-endpoint-not-met",
+        "imprecision",
+        "risk-of-bias",
+        "indirectness",
+        "inconsistency",
+    )
+]
 
 
 #: Reasons that rate certainty up rather than down.
 _STRENGTHS = {str(TERM["randomised-double-blind"])}
 
 
-def _reason_words(claim: _Claim, enrolled: int | None, *, strengths: bool = False,
-                  other_studies: bool = False) -> list[str]:
+def _reason_words(
+    claim: _Claim, enrolled: int | None, *, strengths: bool = False, other_studies: bool = False
+) -> list[str]:
     """The claim's reasons for caution (or, with ``strengths``, in its favour), in
     everyday words and a fixed order. With ``other_studies`` (an answer that
     lists several studies of the treatment) "only one study" is left out: it
     was true of the claim alone, not of the evidence shown beside it."""
+
     def order(item: tuple[str, str]) -> tuple[int, str]:
         iri = item[0]
         return (_REASON_ORDER.index(iri) if iri in _REASON_ORDER else len(_REASON_ORDER), iri)
@@ -708,7 +729,12 @@ def resolve_study(store: Store, study: str) -> str:
     for iri in candidates:
         if store.ask(f"{_PREFIXES}ASK {{ <{iri}> a ekb:Study }}"):
             return iri
-    ids = [str(r["id"]) for r in _select(store, "SELECT ?id WHERE { ?s a ekb:Study ; ekb:studyId ?id } ORDER BY ?id").rows]
+    ids = [
+        str(r["id"])
+        for r in _select(
+            store, "SELECT ?id WHERE { ?s a ekb:Study ; ekb:studyId ?id } ORDER BY ?id"
+        ).rows
+    ]
     from difflib import get_close_matches
 
     close = get_close_matches(study, ids, n=3, cutoff=0.4)
@@ -735,23 +761,33 @@ def summarise_study(store: Store, study: str) -> PlainText:
     say = sentences.say
 
     # What was studied
-    experimental = [a for a in arms if a.role in {str(TERM["experimental"]), str(TERM["single-arm"])}]
+    experimental = [
+        a for a in arms if a.role in {str(TERM["experimental"]), str(TERM["single-arm"])}
+    ]
     agents = sorted({a.agent_name for a in experimental if a.agent_name})
     condition = facts.condition or "the condition studied"
     if agents:
-        say("What was studied",
+        say(
+            "What was studied",
             f"This study looked at {' and '.join(agents)} for people with {condition}.",
-            sources=[facts.source])
+            sources=[facts.source],
+        )
     else:
-        say("What was studied", f"This study looked at treatment for people with {condition}.",
-            sources=[facts.source])
+        say(
+            "What was studied",
+            f"This study looked at treatment for people with {condition}.",
+            sources=[facts.source],
+        )
     if facts.design:
         say("What was studied", f"It was a {facts.design}.", sources=[facts.source])
 
     # Who took part
     if facts.enrolled is not None:
-        say("Who took part", f"{_capitalise(_count_word(facts.enrolled))} patients took part.",
-            sources=[facts.source])
+        say(
+            "Who took part",
+            f"{_capitalise(_count_word(facts.enrolled))} patients took part.",
+            sources=[facts.source],
+        )
     else:
         say("Who took part", "The sources we hold do not say how many patients took part.")
 
@@ -765,18 +801,22 @@ def summarise_study(store: Store, study: str) -> PlainText:
             text += ": " + ", ".join(arm.schedule)
         say("What they received", text + ".", sources=[arm.source])
         if arm.held_constant:
-            say("What they received",
+            say(
+                "What they received",
                 "Their other medicines and steroids were not increased during the study."
                 if "steroid" in arm.held_constant.lower()
                 else f"The study kept this the same: {arm.held_constant}.",
-                sources=[arm.source])
+                sources=[arm.source],
+            )
 
     # What happened: experimental arms first, each with its control on the same outcome.
     # Subgroup detail is left to the full data when the whole population has a result.
     whole_concepts = {r.outcome_concept for r in results if not r.subgroup}
     results = [r for r in results if not (r.subgroup and r.outcome_concept in whole_concepts)]
     _tell_apart_outcomes(results, store, iri)
-    controls = {a.iri for a in arms if a.role not in {str(TERM["experimental"]), str(TERM["single-arm"])}}
+    controls = {
+        a.iri for a in arms if a.role not in {str(TERM["experimental"]), str(TERM["single-arm"])}
+    }
     told: set[str] = set()
     for result in sorted(results, key=lambda r: (_result_rank(r), r.arm in controls, r.iri)):
         if result.iri in told:
@@ -788,7 +828,9 @@ def summarise_study(store: Store, study: str) -> PlainText:
         text = told_text
         told.add(result.iri)
         iris, srcs = [result.iri], [result.source]
-        control = _matching_control(result, results, arm_by_iri) if result.arm not in controls else None
+        control = (
+            _matching_control(result, results, arm_by_iri) if result.arm not in controls else None
+        )
         if control is not None and control.iri not in told:
             clause = _control_clause(control, arm_by_iri[control.arm].label)
             if clause:
@@ -805,13 +847,22 @@ def summarise_study(store: Store, study: str) -> PlainText:
     # Side effects
     serious = [f for f in safety if f.serious]
     for finding in serious or safety:
-        arm_label = arm_by_iri[finding.arm].label if several_arms and finding.arm in arm_by_iri else None
+        arm_label = (
+            arm_by_iri[finding.arm].label if several_arms and finding.arm in arm_by_iri else None
+        )
         who = f" in the {arm_label} group" if arm_label else ""
         when = ""
         if finding.when:
-            when = f" {finding.when}" if finding.when.split(" ", 1)[0] in {"during", "after", "by", "at", "in"} \
+            when = (
+                f" {finding.when}"
+                if finding.when.split(" ", 1)[0] in {"during", "after", "by", "at", "in"}
                 else f" ({finding.when})"
-        what = "a serious side effect" if finding.serious and _is_any_serious_event(finding.term) else finding.term
+            )
+        what = (
+            "a serious side effect"
+            if finding.serious and _is_any_serious_event(finding.term)
+            else finding.term
+        )
         if finding.affected == 0 and _is_death(finding.term):
             text = f"No patient{who} died{when}."
         elif finding.affected == 0:
@@ -833,24 +884,38 @@ def summarise_study(store: Store, study: str) -> PlainText:
 
     # How far can we trust this?
     for claim in claims:
-        if claim.direction == str(TERM["benefit"]) and claim.intervention_name and claim.condition_name:
-            say("How far can we trust this?",
+        if (
+            claim.direction == str(TERM["benefit"])
+            and claim.intervention_name
+            and claim.condition_name
+        ):
+            say(
+                "How far can we trust this?",
                 f"The researchers think {claim.intervention_name} may help people with {claim.condition_name}.",
-                claims=[claim.iri], sources=[claim.source])
+                claims=[claim.iri],
+                sources=[claim.source],
+            )
         if claim.certainty:
-            say("How far can we trust this?",
+            say(
+                "How far can we trust this?",
                 f"We rate how sure we can be of this as {claim.certainty}.",
-                claims=[claim.iri], sources=[claim.source])
+                claims=[claim.iri],
+                sources=[claim.source],
+            )
         cautions = _reason_words(claim, facts.enrolled, strengths=False)
         if cautions:
-            say("How far can we trust this?", "There are reasons to be careful.", claims=[claim.iri])
+            say(
+                "How far can we trust this?", "There are reasons to be careful.", claims=[claim.iri]
+            )
         for words in cautions:
             say("How far can we trust this?", f"{_capitalise(words)}.", claims=[claim.iri])
         for words in _reason_words(claim, facts.enrolled, strengths=True):
             say("How far can we trust this?", f"In its favour: {words}.", claims=[claim.iri])
     if not claims:
-        say("How far can we trust this?",
-            "Nobody has rated how sure we can be of these results yet, so treat them with care.")
+        say(
+            "How far can we trust this?",
+            "Nobody has rated how sure we can be of these results yet, so treat them with care.",
+        )
 
     sources = _sources(store, {i for s in sentences for i in s.sources})
     title = f"{facts.title}: a summary in plain words"
@@ -917,7 +982,9 @@ _STOPWORDS = set(
 
 
 def _topic_words(question: str) -> str:
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9'-]*", question) if w.lower() not in _STOPWORDS]
+    words = [
+        w for w in re.findall(r"[A-Za-z][A-Za-z0-9'-]*", question) if w.lower() not in _STOPWORDS
+    ]
     return " ".join(words) if words else question.strip()
 
 
@@ -953,27 +1020,47 @@ def answer_question(store: Store, question: str) -> PlainText:
         topic = _topic_words(question)
         say("Answer", f"There is no evidence about {topic} in this knowledge base.")
         if covered:
-            say("What this knowledge base covers",
-                "It holds studies on these conditions: " + ", ".join(covered) + ".")
-        say("Talk to your doctor",
-            "Please talk with your doctor about your own situation and your choices.")
-        return PlainText(f"Your question: {question.strip()}", sentences, {},
-                         extra={"question": question, "conditions": [], "covered": covered})
+            say(
+                "What this knowledge base covers",
+                "It holds studies on these conditions: " + ", ".join(covered) + ".",
+            )
+        say(
+            "Talk to your doctor",
+            "Please talk with your doctor about your own situation and your choices.",
+        )
+        return PlainText(
+            f"Your question: {question.strip()}",
+            sentences,
+            {},
+            extra={"question": question, "conditions": [], "covered": covered},
+        )
 
     scope = _narrower_closure(store, [c.concept for c in conditions])
-    agent_scope = _narrower_closure(store, [a.concept for a in agents_named]) if agents_named else None
+    agent_scope = (
+        _narrower_closure(store, [a.concept for a in agents_named]) if agents_named else None
+    )
     evidence = _interventions_for(store, scope, agent_scope)
     names = sorted({c.name for c in conditions})
-    say("Answer",
+    say(
+        "Answer",
         f"We looked for studies on {' and '.join(names)}, including its more specific forms.",
-        )
+    )
     if not evidence:
-        what = " and ".join(sorted({a.name for a in agents_named})) if agents_named else "any treatment"
-        say("Answer", f"There is no evidence about {what} for {' and '.join(names)} in this knowledge base.")
+        what = (
+            " and ".join(sorted({a.name for a in agents_named}))
+            if agents_named
+            else "any treatment"
+        )
+        say(
+            "Answer",
+            f"There is no evidence about {what} for {' and '.join(names)} in this knowledge base.",
+        )
     else:
-        say("Answer",
+        say(
+            "Answer",
             f"This knowledge base has evidence on {_count_word(len(evidence))} "
-            f"treatment{'s' if len(evidence) != 1 else ''}, listed from the strongest evidence to the weakest.")
+            f"treatment{'s' if len(evidence) != 1 else ''}, listed from the strongest evidence to the weakest.",
+        )
 
     all_sources: set[str] = set()
     for item in evidence:
@@ -982,11 +1069,15 @@ def answer_question(store: Store, question: str) -> PlainText:
         all_sources.update(s.sources)
 
     n_held = _count_studies(store)
-    say("What this knowledge base does not cover",
+    say(
+        "What this knowledge base does not cover",
         f"It holds only the {_count_word(n_held)} {'study' if n_held == 1 else 'studies'} entered into it. "
-        "It says nothing about diet, exercise, other medicines or new research it does not hold.")
-    say("Talk to your doctor",
-        "This is not medical advice. Please talk with your doctor before you start, stop or change any treatment.")
+        "It says nothing about diet, exercise, other medicines or new research it does not hold.",
+    )
+    say(
+        "Talk to your doctor",
+        "This is not medical advice. Please talk with your doctor before you start, stop or change any treatment.",
+    )
     return PlainText(
         f"Your question: {question.strip()}",
         sentences,
@@ -1019,7 +1110,9 @@ def _count_studies(store: Store) -> int:
 _CONTROL_AGENTS = {"placebo", "standard-therapy"}
 
 
-def _interventions_for(store: Store, conditions: list[str], agents: list[str] | None) -> list[_InterventionEvidence]:
+def _interventions_for(
+    store: Store, conditions: list[str], agents: list[str] | None
+) -> list[_InterventionEvidence]:
     cond_values = " ".join(f"<{c}>" for c in conditions)
     agent_filter = f"VALUES ?agent {{ {' '.join(f'<{a}>' for a in agents)} }}" if agents else ""
     result = _select(
@@ -1038,7 +1131,9 @@ def _interventions_for(store: Store, conditions: list[str], agents: list[str] | 
         agent = str(row["agent"])
         if agent.rsplit("/", 1)[-1] in _CONTROL_AGENTS:
             continue
-        item = by_agent.setdefault(agent, _InterventionEvidence(agent, _name_of(row, "agent") or agent))
+        item = by_agent.setdefault(
+            agent, _InterventionEvidence(agent, _name_of(row, "agent") or agent)
+        )
         facts = _study(store, str(row["study"]))
         if facts is None or facts.iri in {s.iri for s in item.studies}:
             continue
@@ -1079,10 +1174,12 @@ def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) 
     unknown = n_studies - len(known)
     if known and unknown:
         people += f" (the size of {_count_word(unknown)} {'study is' if unknown == 1 else 'studies is'} not given)"
-    say(section,
+    say(
+        section,
         f"There {'is' if n_studies == 1 else 'are'} {_count_word(n_studies)} "
         f"{'study' if n_studies == 1 else 'studies'}{people}.",
-        sources=[s.source for s in item.studies])
+        sources=[s.source for s in item.studies],
+    )
 
     studies = sorted(item.studies, key=lambda s: (-s.design_rank, -(s.enrolled or 0), s.iri))
     silent: list[_Study] = []
@@ -1106,21 +1203,33 @@ def _describe_intervention(store: Store, item: _InterventionEvidence, say: Any) 
             why = f" Why: {'; '.join(reasons)}." if reasons else ""
             strengths = _reason_words(claim, study.enrolled, strengths=True)
             why += f" In its favour: {'; '.join(strengths)}." if strengths else ""
-            say(section, f"How sure can we be? {_capitalise(claim.certainty)}.{why}",
-                claims=[claim.iri], sources=[claim.source])
+            say(
+                section,
+                f"How sure can we be? {_capitalise(claim.certainty)}.{why}",
+                claims=[claim.iri],
+                sources=[claim.source],
+            )
             break
     if silent:
-        say(section, paragraph=True, text=(
-            f"{_capitalise(_count_word(len(silent)))} more "
-            f"{'study gives' if len(silent) == 1 else 'studies give'} no result we can put in plain words here."),
-            sources=[s.source for s in silent])
+        say(
+            section,
+            paragraph=True,
+            text=(
+                f"{_capitalise(_count_word(len(silent)))} more "
+                f"{'study gives' if len(silent) == 1 else 'studies give'} no result we can put in plain words here."
+            ),
+            sources=[s.source for s in silent],
+        )
 
     for i, (text, iris, sources) in enumerate(_safety_sentences(store, item, studies)):
         say(section, text, results=iris, sources=sources, paragraph=i == 0)
 
 
-def _benefit_sentence(store: Store, item: _InterventionEvidence, study: _Study,
-                      ) -> tuple[str, list[str], list[str], list[str | None]] | None:
+def _benefit_sentence(
+    store: Store,
+    item: _InterventionEvidence,
+    study: _Study,
+) -> tuple[str, list[str], list[str], list[str | None]] | None:
     """The headline result of ``study`` for the treatment, with the control arm's
     result on the same outcome when there is one."""
     arms = {a.iri: a for a in _arms(store, study.iri)}
@@ -1130,7 +1239,9 @@ def _benefit_sentence(store: Store, item: _InterventionEvidence, study: _Study,
     supported = [results[i] for c in claims for i in c.supported_by if i in results]
     whole = [r for r in results.values() if not r.subgroup]
     for candidates in (supported, whole):
-        experimental = [r for r in candidates if arms.get(r.arm) and arms[r.arm].agent == item.agent]
+        experimental = [
+            r for r in candidates if arms.get(r.arm) and arms[r.arm].agent == item.agent
+        ]
         for result in sorted(experimental, key=lambda r: (_result_rank(r), r.iri)):
             text = _result_sentence(result, arms[result.arm].label if several else None)
             if not text:
@@ -1161,7 +1272,11 @@ def _matching_control(result: _Result, results: Any, arms: dict[str, _Arm]) -> _
             continue
         if arm.role in {str(TERM["experimental"]), str(TERM["single-arm"])}:
             continue
-        if other.outcome == result.outcome and other.weeks == result.weeks and other.subgroup == result.subgroup:
+        if (
+            other.outcome == result.outcome
+            and other.weeks == result.weeks
+            and other.subgroup == result.subgroup
+        ):
             return other
     return None
 
@@ -1184,8 +1299,11 @@ def _is_death(term: str) -> bool:
     return term.lower().strip() in {"death", "deaths", "died", "all-cause mortality", "mortality"}
 
 
-def _safety_sentences(store: Store, item: _InterventionEvidence, studies: list[_Study],
-                      ) -> list[tuple[str, list[str], list[str | None]]]:
+def _safety_sentences(
+    store: Store,
+    item: _InterventionEvidence,
+    studies: list[_Study],
+) -> list[tuple[str, list[str], list[str | None]]]:
     """What the studies say about serious side effects of the treatment, strongest study first.
 
     Only findings that count all serious adverse events speak for "serious side
@@ -1214,7 +1332,9 @@ def _safety_sentences(store: Store, item: _InterventionEvidence, studies: list[_
             when = f" ({finding.when})" if finding.when else ""
             sentences.append((text + when + ".", [finding.iri], [finding.source]))
     if not any("serious side effect" in text for text, _, _ in sentences):
-        sentences.insert(0, ("The studies we hold give no overall numbers on serious side effects.", [], []))
+        sentences.insert(
+            0, ("The studies we hold give no overall numbers on serious side effects.", [], [])
+        )
     return sentences[:3]
 
 

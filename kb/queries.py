@@ -414,7 +414,9 @@ _VALUES_MARKER = re.compile(r"^(?P<indent>[ \t]*)# ekb:values[ \t]*\n", re.MULTI
 #: The idiom canned queries use for an optional parameter:
 #: ``FILTER(!BOUND(?x) || EXISTS { pattern })`` keeps every row when ``?x`` is
 #: not given, and only rows matching the pattern when it is.
-_OPTIONAL_FILTER = re.compile(r"FILTER\(!BOUND\(\?(?P<var>\w+)\) \|\| EXISTS \{(?P<pattern>[^{}]*)\}\)")
+_OPTIONAL_FILTER = re.compile(
+    r"FILTER\(!BOUND\(\?(?P<var>\w+)\) \|\| EXISTS \{(?P<pattern>[^{}]*)\}\)"
+)
 
 
 def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
@@ -437,7 +439,9 @@ def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
             return f"FILTER(EXISTS {{ {pattern} }})"
         projection = " ".join(f"?{v}" for v in shared)
         values = " ".join(bound[var])
-        return f"{{ SELECT DISTINCT {projection} WHERE {{ VALUES ?{var} {{ {values} }} {pattern} }} }}"
+        return (
+            f"{{ SELECT DISTINCT {projection} WHERE {{ VALUES ?{var} {{ {values} }} {pattern} }} }}"
+        )
 
     return _OPTIONAL_FILTER.sub(rewrite, text)
 

@@ -78,7 +78,9 @@ def _reject_updates(query: str) -> None:
     words = {w.upper() for w in head.replace("{", " ").split()}
     if words & {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"}:
         if not words & {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
-            raise UsageError("updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)")
+            raise UsageError(
+                "updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)"
+            )
 
 
 class EmbeddedStore:
@@ -97,7 +99,9 @@ class EmbeddedStore:
         """
         kb_dir = kb_dir if kb_dir is not None else paths.default_kb_dir()
         if not (kb_dir / "studies").is_dir():
-            raise CouldNotRun(f"{kb_dir}: not a knowledge base folder (no studies/ inside); `ekb init DIR` makes one")
+            raise CouldNotRun(
+                f"{kb_dir}: not a knowledge base folder (no studies/ inside); `ekb init DIR` makes one"
+            )
         studies = paths.study_files(kb_dir)
         schema = schema_files(kb_dir) if include_schema else []
         if _use_cache(len(studies)):
@@ -133,7 +137,9 @@ class EmbeddedStore:
             # bulk_load is the fast path for an in-memory store; an on-disk store takes
             # small files faster through ordinary (transactional) loads.
             load = self._store.load if self._on_disk else self._store.bulk_load
-            load(data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=target)
+            load(
+                data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=target
+            )
         except SyntaxError as exc:
             raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
 
@@ -177,7 +183,9 @@ class EmbeddedStore:
             raise UsageError(f"SPARQL syntax error: {exc}") from exc
         if not isinstance(result, ox.QueryTriples):
             raise UsageError("expected a CONSTRUCT or DESCRIBE query")
-        return [(_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in result]
+        return [
+            (_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in result
+        ]
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
@@ -268,7 +276,11 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
         schema_key not in files and bool(schema)
     )
     removed = [k for k in files if not k.startswith("schema:") and k not in wanted]
-    stale_schema = [k for k in files if k.startswith("schema:") and not k.startswith(schema_key + "#") and k != schema_key]
+    stale_schema = [
+        k
+        for k in files
+        if k.startswith("schema:") and not k.startswith(schema_key + "#") and k != schema_key
+    ]
 
     if not (changed or schema_changed or removed or stale_schema):
         return store
@@ -301,13 +313,17 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
     return store
 
 
-def _rebuild_cache(store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]) -> ox.Store:
+def _rebuild_cache(
+    store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]
+) -> ox.Store:
     """Fill an empty cache: load in memory (fast), then bulk-load one N-Quads dump to disk.
 
     Loading thousands of small files into RocksDB one by one is several times
     slower than one bulk load of the same quads.
     """
-    _write_manifest(manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}})
+    _write_manifest(
+        manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}}
+    )
     store.clear()
     memory = EmbeddedStore._load_in_memory(schema, studies)
     store.bulk_load(memory._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
@@ -317,7 +333,10 @@ def _rebuild_cache(store: ox.Store, manifest_path: Path, schema: list[Path], stu
     files[schema_key] = {"graph": SCHEMA_GRAPH}
     for p in schema:
         files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
-    _write_manifest(manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": False, "files": files})
+    _write_manifest(
+        manifest_path,
+        {"format": _CACHE_FORMAT, "version": _versions(), "dirty": False, "files": files},
+    )
     return store
 
 
@@ -350,7 +369,12 @@ def _write_manifest(path: Path, manifest: dict[str, object]) -> None:
 
 def _entry_for(path: Path, graph: str) -> dict[str, object]:
     stat = path.stat()
-    return {"graph": graph, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _file_digest(path)}
+    return {
+        "graph": graph,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": _file_digest(path),
+    }
 
 
 def _fresh_entry(path: Path, old: dict[str, object] | None) -> dict[str, object] | None:
@@ -360,7 +384,11 @@ def _fresh_entry(path: Path, old: dict[str, object] | None) -> dict[str, object]
         stat = path.stat()
     except OSError as exc:
         raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
-    if old is not None and old.get("size") == stat.st_size and old.get("mtime_ns") == stat.st_mtime_ns:
+    if (
+        old is not None
+        and old.get("size") == stat.st_size
+        and old.get("mtime_ns") == stat.st_mtime_ns
+    ):
         return None
     return _entry_for(path, graph)
 
@@ -375,7 +403,9 @@ def column_strings(result: QueryResult, column: str) -> Sequence[str | None]:
     return [None if v is None else str(v) for v in result.values(column)]
 
 
-def open_store(kb_dir: Path | None = None, *, endpoint: str | None = None, timeout: float = 30.0) -> Store:
+def open_store(
+    kb_dir: Path | None = None, *, endpoint: str | None = None, timeout: float = 30.0
+) -> Store:
     """The store a command should query: a remote SPARQL endpoint when ``endpoint`` is given,
     else the embedded store of ``kb_dir`` (default: ``$EKB_KB`` or the shipped KB)."""
     if endpoint:

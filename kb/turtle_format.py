@@ -44,6 +44,7 @@ _PN_LOCAL = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?")
 _RELATIVE_SAFE = re.compile(r"[A-Za-z0-9_\-~%]+(?:/[A-Za-z0-9_\-~%.]*)*")
 _IRI_ESCAPES = {c: f"\\u{ord(c):04X}" for c in '<>"{}|^`\\ '}
 
+
 def _prefix_table() -> list[tuple[str, str]]:
     # res: is covered by @base; longest namespace first so the most specific CURIE wins.
     items = [(p, ns) for p, ns in PREFIXES.items() if ns != BASE]

@@ -1133,9 +1133,11 @@ def study_files_in(paths_given: Iterable[Path]) -> list[Path]:
     """
     return paths.expand_inputs(
         paths_given,
-        lambda folder: paths.study_files(folder)
-        if (folder / "studies").is_dir()
-        else sorted(folder.glob("*.ttl")),
+        lambda folder: (
+            paths.study_files(folder)
+            if (folder / "studies").is_dir()
+            else sorted(folder.glob("*.ttl"))
+        ),
         "no Turtle (.ttl) files to validate",
     )
 

@@ -753,8 +753,16 @@ def test_shipped_corpus_pools_complete_renal_response_across_ln_trials_as_a_risk
     tmp_path: Path,
 ) -> None:
     plot = tmp_path / "crr.png"
-    result = run("complete renal response", "--combine-subgroups", "--measure", "RR", "-f", "json",
-                 "--plot", str(plot))
+    result = run(
+        "complete renal response",
+        "--combine-subgroups",
+        "--measure",
+        "RR",
+        "-f",
+        "json",
+        "--plot",
+        str(plot),
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     pooled = {s["study"] for s in out["studies"]}
@@ -769,8 +777,15 @@ def test_shipped_corpus_pools_complete_renal_response_across_ln_trials_as_a_risk
 
 
 def test_shipped_corpus_pools_the_response_proportion_of_single_arm_il2_studies() -> None:
-    result = run("treatment response (any definition)", "--intervention", "low-dose IL-2",
-                 "--measure", "PLO", "-f", "json")
+    result = run(
+        "treatment response (any definition)",
+        "--intervention",
+        "low-dose IL-2",
+        "--measure",
+        "PLO",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     studies = {s["study"]: s for s in out["studies"]}

@@ -26,7 +26,16 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -38,49 +47,76 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-         "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
     return target
 
 
-def _run_installed_ekb(installed: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run_installed_ekb(
+    installed: Path, args: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     # The installed package must come first on the path, ahead of the checkout.
     env = {k: v for k, v in os.environ.items() if k not in {"EKB_KB", "PYTHONPATH"}}
     env["PYTHONPATH"] = str(installed)
     code = "import sys; from kb.cli import main; sys.argv[0] = 'ekb'; main()"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def test_wheel_contains_ontology_shapes_vocabularies_queries_and_studies(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"kb/ontology/ekb.ttl", "kb/ontology/shapes.ttl", "kb/studies/il2-refractory-ln-2021.ttl"}
+    expected = {
+        "kb/ontology/ekb.ttl",
+        "kb/ontology/shapes.ttl",
+        "kb/studies/il2-refractory-ln-2021.ttl",
+    }
     expected |= {f"kb/ontology/vocab/{p.name}" for p in (REPO / "ontology" / "vocab").glob("*.ttl")}
     expected |= {f"kb/queries/{p.name}" for p in (REPO / "queries").glob("*.rq")}
     expected |= {f"kb/studies/{p.name}" for p in (REPO / "kb" / "studies").glob("*.ttl")}
     assert len(expected) > 10
     assert expected <= names, sorted(expected - names)
     assert any(n.endswith("entry_points.txt") for n in names)
-    entry_points = next(zipfile.ZipFile(wheel).read(n) for n in names if n.endswith("entry_points.txt"))
+    entry_points = next(
+        zipfile.ZipFile(wheel).read(n) for n in names if n.endswith("entry_points.txt")
+    )
     assert b"ekb = kb.cli:main" in entry_points
 
 
-def test_installed_package_finds_its_resources_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+def test_installed_package_finds_its_resources_outside_the_checkout(
+    installed: Path, tmp_path: Path
+) -> None:
     env = {"PYTHONPATH": str(installed), "PATH": os.environ.get("PATH", "")}
-    code = (
-        "import kb.paths as p; print(p.ontology_file()); print(p.queries_dir()); print(p.shipped_kb_dir())"
+    code = "import kb.paths as p; print(p.ontology_file()); print(p.queries_dir()); print(p.shipped_kb_dir())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     for line in out.stdout.splitlines():
         assert Path(line).is_relative_to(installed), line
 
 
-def test_installed_ekb_validates_the_shipped_kb_from_another_folder(installed: Path, tmp_path: Path) -> None:
+def test_installed_ekb_validates_the_shipped_kb_from_another_folder(
+    installed: Path, tmp_path: Path
+) -> None:
     result = _run_installed_ekb(installed, ["validate"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -92,7 +128,9 @@ def _readme_command(marker: str) -> str:
     return match.group(1)
 
 
-def test_readme_main_command_runs_its_ekb_steps_on_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+def test_readme_main_command_runs_its_ekb_steps_on_the_installed_wheel(
+    installed: Path, tmp_path: Path
+) -> None:
     command = _readme_command("main-command")
     steps = [s.strip() for s in command.split("&&")]
     assert steps[0].startswith("python3 -m venv") and "pip install ." in steps[1]

@@ -75,8 +75,12 @@ def test_every_number_in_the_pilot_summary_is_in_the_pilots_data(shipped: Embedd
 
 def test_summary_follows_the_data_when_it_changes(pilot_only_kb: Path) -> None:
     study = pilot_only_kb / "studies" / PILOT.name
-    study.write_text(study.read_text().replace("ekb:events 7 ;", "ekb:events 8 ;"), encoding="utf-8")
-    text = summarise_study(EmbeddedStore.open_kb(pilot_only_kb), "il2-refractory-ln-2021").to_markdown()
+    study.write_text(
+        study.read_text().replace("ekb:events 7 ;", "ekb:events 8 ;"), encoding="utf-8"
+    )
+    text = summarise_study(
+        EmbeddedStore.open_kb(pilot_only_kb), "il2-refractory-ln-2021"
+    ).to_markdown()
     assert "8 of the 10 patients" in text and "7 of the 10" not in text
 
 
@@ -90,7 +94,10 @@ def test_every_sentence_with_a_number_names_its_evidence_and_source(shipped: Emb
 
 
 def test_summary_json_links_sentences_to_numbered_sources(pilot_only_kb: Path) -> None:
-    result = CliRunner().invoke(cli, ["summary", "il2-refractory-ln-2021", "--plain", "-f", "json", "--kb", str(pilot_only_kb)])
+    result = CliRunner().invoke(
+        cli,
+        ["summary", "il2-refractory-ln-2021", "--plain", "-f", "json", "--kb", str(pilot_only_kb)],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     numbered = {s["number"]: s["iri"] for s in doc["sources"]}
@@ -103,7 +110,9 @@ def test_summary_json_links_sentences_to_numbered_sources(pilot_only_kb: Path) -
 
 
 def test_summary_of_an_unknown_study_exits_2_and_suggests(pilot_only_kb: Path) -> None:
-    result = CliRunner().invoke(cli, ["summary", "il2-refractory-ln-2012", "--kb", str(pilot_only_kb)])
+    result = CliRunner().invoke(
+        cli, ["summary", "il2-refractory-ln-2012", "--kb", str(pilot_only_kb)]
+    )
     assert result.exit_code == 2
     assert "il2-refractory-ln-2021" in result.output
 
@@ -123,12 +132,19 @@ def test_ask_about_lupus_answers_with_the_pilot_and_its_caveats(shipped: Embedde
     ]
     assert f"\n{pilot['source_numbers'][0]}. Plain-language summary of" in text
     assert "talk with your doctor" in text
-    assert "https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2" in answer.extra["interventions"]
+    assert (
+        "https://w3id.org/evidence-kb/vocab/agent/low-dose-interleukin-2"
+        in answer.extra["interventions"]
+    )
 
 
 def test_ask_finds_narrower_conditions_through_synonyms(pilot_only_kb: Path) -> None:
     store = EmbeddedStore.open_kb(pilot_only_kb)
-    for question in ("What helps SLE?", "treatments for lupus nephritis", "Is there anything for LN?"):
+    for question in (
+        "What helps SLE?",
+        "treatments for lupus nephritis",
+        "Is there anything for LN?",
+    ):
         answer = answer_question(store, question)
         assert answer.extra["interventions"], question
 
@@ -140,7 +156,9 @@ def test_ask_names_no_treatment_without_a_claim_or_result(pilot_only_kb: Path) -
             assert sentence.results or sentence.claims or sentence.sources, sentence.text
 
 
-def test_ask_about_something_not_held_says_so_and_lists_what_is_covered(shipped: EmbeddedStore) -> None:
+def test_ask_about_something_not_held_says_so_and_lists_what_is_covered(
+    shipped: EmbeddedStore,
+) -> None:
     result = CliRunner().invoke(cli, ["ask", "What can I do about migraine?"])
     assert result.exit_code == 0, result.output
     assert "no evidence about migraine in this knowledge base" in result.output
@@ -193,7 +211,9 @@ SHIPPED_IDS = sorted(p.stem for p in (REPO / "kb" / "studies").glob("*.ttl"))
 
 
 @pytest.mark.parametrize("study_id", SHIPPED_IDS)
-def test_every_shipped_summary_states_only_numbers_from_its_study(shipped: EmbeddedStore, study_id: str) -> None:
+def test_every_shipped_summary_states_only_numbers_from_its_study(
+    shipped: EmbeddedStore, study_id: str
+) -> None:
     summary = summarise_study(shipped, study_id)
     data_numbers = _study_numbers(shipped, study_id)
     for sentence in summary.sentences:

@@ -424,7 +424,9 @@ _SAMPLE_VALUES = {
 def _optional_cases() -> list[tuple[str, dict[str, str]]]:
     cases = []
     for name, query in sorted(queries.catalogue().items()):
-        required = {p.name: _SAMPLE_VALUES.get(p.name, ["belimumab"])[0] for p in query.params if p.required}
+        required = {
+            p.name: _SAMPLE_VALUES.get(p.name, ["belimumab"])[0] for p in query.params if p.required
+        }
         if any(p.name not in _SAMPLE_VALUES for p in query.params):
             continue
         cases.append((name, dict(required)))

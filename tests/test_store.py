@@ -38,9 +38,13 @@ def _events(store: EmbeddedStore) -> list[int]:
 
 def test_open_kb_loads_the_schema_and_every_study_into_named_graphs(kb_copy: Path) -> None:
     store = EmbeddedStore.open_kb(kb_copy)
-    assert "https://w3id.org/evidence-kb/resource/study/il2-refractory-ln-2021" in store.graph_names()
+    assert (
+        "https://w3id.org/evidence-kb/resource/study/il2-refractory-ln-2021" in store.graph_names()
+    )
     assert _events(store) == [7]
-    assert store.ask("ASK { <https://w3id.org/evidence-kb/ontology#Study> a <http://www.w3.org/2002/07/owl#Class> }")
+    assert store.ask(
+        "ASK { <https://w3id.org/evidence-kb/ontology#Study> a <http://www.w3.org/2002/07/owl#Class> }"
+    )
 
 
 def test_a_folder_without_studies_is_not_a_knowledge_base(tmp_path: Path) -> None:
@@ -49,7 +53,9 @@ def test_a_folder_without_studies_is_not_a_knowledge_base(tmp_path: Path) -> Non
 
 
 def test_broken_turtle_names_the_file_and_line(kb_copy: Path) -> None:
-    (kb_copy / "studies" / "broken.ttl").write_text("@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b \"x ;\n")
+    (kb_copy / "studies" / "broken.ttl").write_text(
+        '@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b "x ;\n'
+    )
     with pytest.raises(RdfSyntaxError) as info:
         EmbeddedStore.open_kb(kb_copy)
     assert info.value.path.endswith("broken.ttl") and info.value.line == 3
@@ -63,7 +69,9 @@ def test_updates_are_refused(kb_copy: Path) -> None:
     assert _events(store) == [7]
 
 
-def test_warm_start_reuses_the_cache_and_reloads_only_changed_files(kb_copy: Path, cache_always: Path) -> None:
+def test_warm_start_reuses_the_cache_and_reloads_only_changed_files(
+    kb_copy: Path, cache_always: Path
+) -> None:
     assert _events(EmbeddedStore.open_kb(kb_copy)) == [7]
     manifest = json.loads((cache_dir_for(kb_copy) / "manifest.json").read_text())
     assert manifest["dirty"] is False
@@ -90,14 +98,17 @@ def test_a_dirty_or_corrupt_cache_is_rebuilt_not_trusted(kb_copy: Path, cache_al
     assert _events(EmbeddedStore.open_kb(kb_copy)) == [9]
 
 
-def test_a_read_only_command_never_writes_into_the_kb_folder(kb_copy: Path, cache_always: Path) -> None:
+def test_a_read_only_command_never_writes_into_the_kb_folder(
+    kb_copy: Path, cache_always: Path
+) -> None:
     before = sorted(p.relative_to(kb_copy) for p in kb_copy.rglob("*"))
     EmbeddedStore.open_kb(kb_copy)
     assert sorted(p.relative_to(kb_copy) for p in kb_copy.rglob("*")) == before
 
 
-def test_an_unusable_cache_folder_falls_back_to_memory(kb_copy: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unusable_cache_folder_falls_back_to_memory(
+    kb_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("EKB_CACHE", "always")
@@ -105,8 +116,9 @@ def test_an_unusable_cache_folder_falls_back_to_memory(kb_copy: Path, tmp_path: 
     assert _events(EmbeddedStore.open_kb(kb_copy)) == [7]
 
 
-def test_small_knowledge_bases_are_not_cached_by_default(kb_copy: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_knowledge_bases_are_not_cached_by_default(
+    kb_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("EKB_CACHE", raising=False)
     monkeypatch.setenv("EKB_CACHE_DIR", str(tmp_path / "cache"))
     EmbeddedStore.open_kb(kb_copy)

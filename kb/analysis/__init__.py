@@ -11,5 +11,16 @@ tested against metafor's published results on its example datasets.
 #: single-group counts (xi of ni). The metafor export writes them and
 #: ``ekb meta --data`` reads them.
 ESCALC_COLUMNS: tuple[str, ...] = (
-    "ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "xi", "ni",
+    "ai",
+    "bi",
+    "ci",
+    "di",
+    "n1i",
+    "n2i",
+    "m1i",
+    "sd1i",
+    "m2i",
+    "sd2i",
+    "xi",
+    "ni",
 )

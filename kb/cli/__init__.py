@@ -15,23 +15,59 @@ from kb import __version__
 
 #: command name -> ("module", "attribute", one-line help shown by ``ekb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "export": ("kb.cli.export", "export_command", "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig."),
+    "export": (
+        "kb.cli.export",
+        "export_command",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig.",
+    ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
-    "import": ("kb.cli.importer", "import_group", "Import registry records: ekb import ctgov FILE|DIR..."),
+    "import": (
+        "kb.cli.importer",
+        "import_group",
+        "Import registry records: ekb import ctgov FILE|DIR...",
+    ),
     "summary": ("kb.cli.plain", "summary", "A plain-language summary of one study."),
     "ask": ("kb.cli.plain", "ask", "Answer a patient's question from the evidence held."),
-    "push": ("kb.cli.push", "push_command", "Upload the knowledge base to a triple store (Graph Store Protocol)."),
-    "meta": ("kb.cli.meta", "meta", "Meta-analysis of an outcome across studies, with a forest plot."),
+    "push": (
+        "kb.cli.push",
+        "push_command",
+        "Upload the knowledge base to a triple store (Graph Store Protocol).",
+    ),
+    "meta": (
+        "kb.cli.meta",
+        "meta",
+        "Meta-analysis of an outcome across studies, with a forest plot.",
+    ),
     "queries": ("kb.cli.query", "queries_command", "List the canned queries and their parameters."),
     "query": ("kb.cli.query", "query_command", "Run a canned query: ekb query NAME -p name=value."),
     "sparql": ("kb.cli.query", "sparql_command", "Run an ad-hoc read-only SPARQL query."),
     "stats": ("kb.cli.query", "stats_command", "Count studies, arms, results, claims and triples."),
-    "new": ("kb.cli.forms", "new", "Print a blank extraction form (YAML, a comment on every field)."),
-    "add": ("kb.cli.forms", "add", "Check extraction forms and add them as studies (all or nothing)."),
-    "show": ("kb.cli.forms", "show", "Show one study as a form (yaml), canonical Turtle (ttl) or a card (md)."),
-    "fmt": ("kb.cli.forms", "fmt", "Rewrite study files as canonical Turtle; --check only reports."),
+    "new": (
+        "kb.cli.forms",
+        "new",
+        "Print a blank extraction form (YAML, a comment on every field).",
+    ),
+    "add": (
+        "kb.cli.forms",
+        "add",
+        "Check extraction forms and add them as studies (all or nothing).",
+    ),
+    "show": (
+        "kb.cli.forms",
+        "show",
+        "Show one study as a form (yaml), canonical Turtle (ttl) or a card (md).",
+    ),
+    "fmt": (
+        "kb.cli.forms",
+        "fmt",
+        "Rewrite study files as canonical Turtle; --check only reports.",
+    ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
-    "bench": ("kb.cli.bench", "bench_group", "Benchmark against rdflib + pySHACL; generate synthetic KBs."),
+    "bench": (
+        "kb.cli.bench",
+        "bench_group",
+        "Benchmark against rdflib + pySHACL; generate synthetic KBs.",
+    ),
 }
 
 

@@ -27,15 +27,34 @@ def _render(plain: object, fmt: str) -> str:
 
 @click.command()
 @click.argument("study")
-@click.option("--plain", is_flag=True, default=True, help="Plain language for patients (the only style so far).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
-              help="Markdown with numbered sources, or JSON with the evidence behind every sentence.")
+@click.option(
+    "--plain",
+    is_flag=True,
+    default=True,
+    help="Plain language for patients (the only style so far).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown with numbered sources, or JSON with the evidence behind every sentence.",
+)
 @kb_option
 @endpoint_options
 @output_option
 @handle_errors
-def summary(study: str, plain: bool, fmt: str, kb_dir: Path | None, endpoint: str | None, timeout: float,
-            output: Path | None) -> None:
+def summary(
+    study: str,
+    plain: bool,
+    fmt: str,
+    kb_dir: Path | None,
+    endpoint: str | None,
+    timeout: float,
+    output: Path | None,
+) -> None:
     """A plain-language summary of STUDY, generated from its data.
 
     Every sentence is traceable: -f json lists, for each sentence, the results,
@@ -50,14 +69,27 @@ def summary(study: str, plain: bool, fmt: str, kb_dir: Path | None, endpoint: st
 
 @click.command()
 @click.argument("question")
-@click.option("-f", "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
-              help="Markdown with numbered sources, or JSON with the evidence behind every sentence.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown with numbered sources, or JSON with the evidence behind every sentence.",
+)
 @kb_option
 @endpoint_options
 @output_option
 @handle_errors
-def ask(question: str, fmt: str, kb_dir: Path | None, endpoint: str | None, timeout: float,
-        output: Path | None) -> None:
+def ask(
+    question: str,
+    fmt: str,
+    kb_dir: Path | None,
+    endpoint: str | None,
+    timeout: float,
+    output: Path | None,
+) -> None:
     """Answer a patient's QUESTION from the evidence in the knowledge base.
 
     Lists the treatments the knowledge base holds evidence for, strongest

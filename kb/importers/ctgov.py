@@ -1072,8 +1072,14 @@ class _Mapper:
                     if not isinstance(meas, dict) or not meas.get("groupId"):
                         continue
                     yield _Cell(
-                        c, k, meas, f"{path}.classes[{c}].categories[{k}].measurements[{j}]",
-                        class_denoms, units, _text(cls.get("title")), _text(cat.get("title")),
+                        c,
+                        k,
+                        meas,
+                        f"{path}.classes[{c}].categories[{k}].measurements[{j}]",
+                        class_denoms,
+                        units,
+                        _text(cls.get("title")),
+                        _text(cat.get("title")),
                     )
 
     # -- values --------------------------------------------------------------------------
