@@ -244,6 +244,8 @@ class RemoteStore:
         self.timeout = float(timeout)
         #: The text of the last query sent, exactly as it went over the wire.
         self.last_query: str | None = None
+        #: SERVICE clauses make the server fetch other URLs; refused unless this is set.
+        self.allow_service = False
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.display_url!r}, timeout={self.timeout:g})"
@@ -282,7 +284,7 @@ class RemoteStore:
             URITooLong,
         )
 
-        _reject_updates(query)
+        _reject_updates(query, self.allow_service)
         sparql = self._wrapper(query, return_format)
         self.last_query = query
         try:

@@ -61,10 +61,13 @@ def summary(
     claims and sources it states.
     """
     from kb.plain import summarise_study
+    from kb.queries import resolve_study
     from kb.store import open_store
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
-    _emit(_render(summarise_study(store, study), fmt), output)
+    # The id is checked and turned into a bound IRI term here, so no text the
+    # user typed is ever pasted into a query.
+    _emit(_render(summarise_study(store, resolve_study(store, study)), fmt), output)
 
 
 @click.command()

@@ -127,6 +127,12 @@ def query_command(
     help="Read the query from FILE (`-` for standard input).",
 )
 @_format_option("--format", "-F")
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    default=False,
+    help="Let the query use SERVICE (the store then fetches the URLs it names).",
+)
 @output_option
 @kb_option
 @endpoint_options
@@ -139,10 +145,12 @@ def sparql_command(
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
+    allow_service: bool,
 ) -> None:
     """Run an ad-hoc, read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
-    Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused with exit code 2.
+    Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused with exit code 2, and so is
+    SERVICE (which makes the store fetch other URLs) unless --allow-service is given.
     Here -f names the query file; the output format is --format/-F.
 
     \b
@@ -166,8 +174,8 @@ def sparql_command(
             raise CouldNotRun(f"{query_file}: cannot read: {exc.strerror}") from exc
     else:
         text = query or ""
-    queries.query_form(text)  # refuse updates before loading anything
-    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    queries.query_form(text, allow_service=allow_service)  # refuse before loading anything
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout, allow_service=allow_service)
     _write(queries.run_sparql(store, text), fmt, output)
 
 
