@@ -28,14 +28,31 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KbError as exc:
-            click.echo(f"ekb: {exc}", err=True)
+            click.echo(f"ekb: {safe_message(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except RecursionError:
+            click.echo("ekb: the input is nested too deeply to process", err=True)
+            sys.exit(3)
+        except OSError as exc:
+            # Disk full, quota, read-only file system...: the library wrote
+            # atomically, so nothing half written is left.
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"ekb: {safe_message(where + (exc.strerror or str(exc)))}", err=True)
+            sys.exit(3)
         except BrokenPipeError:
             # `ekb query ... | head` closes stdout early; that is not an error.
             sys.stderr.close()
             sys.exit(0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def safe_message(text: str) -> str:
+    """A message fit for a terminal: secrets masked, control characters escaped."""
+    from kb.redact import redact_text
+    from kb.text import escape_controls
+
+    return escape_controls(redact_text(text))
 
 
 def kb_option(func: F) -> F:

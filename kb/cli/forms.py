@@ -77,7 +77,8 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
         verb = "replaced" if study.replaces else "added"
         hint = ""
         if infos:
-            hint = f" ({len(infos)} info{'s' if len(infos) != 1 else ''}; `ekb validate -s info` lists them)"
+            plural = "s" if len(infos) != 1 else ""
+            hint = f" ({len(infos)} info{plural}; `ekb validate -s info` lists them)"
         click.echo(f"{verb} {study.study_id}: {study.path}{hint}", err=True)
 
 
@@ -90,7 +91,8 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
     type=click.Choice(["yaml", "ttl", "md"]),
     default="yaml",
     show_default=True,
-    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle; md: a study card.",
+    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle;"
+    " md: a study card.",
 )
 @kb_option
 @output_option
@@ -98,8 +100,11 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 def show(study: str, fmt: str, kb_dir: Path | None, output: Path | None) -> None:
     """Show one study (by id) as a form, as Turtle or as a readable card."""
     from kb.kbdir import show_study
+    from kb.text import escape_controls
 
-    _write(show_study(kb_dir, study, fmt), output)
+    text = show_study(kb_dir, study, fmt)
+    # A card is for reading: control characters in titles must not reach a terminal.
+    _write(escape_controls(text) if fmt == "md" else text, output)
 
 
 @click.command("fmt")

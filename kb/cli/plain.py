@@ -22,7 +22,10 @@ def _emit(text: str, output: Path | None) -> None:
 def _render(plain: object, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(plain.to_json(), indent=2, ensure_ascii=False)  # type: ignore[attr-defined]
-    return plain.to_markdown()  # type: ignore[attr-defined]
+    from kb.text import escape_controls
+
+    # Text for reading: control characters from the data must not reach a terminal.
+    return escape_controls(plain.to_markdown())  # type: ignore[attr-defined]
 
 
 @click.command()

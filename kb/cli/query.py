@@ -49,7 +49,27 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 def _write(result: object, fmt: str, output: Path | None) -> None:
     from kb.output import write_result
 
+    if fmt in ("table", "md"):
+        result = _escaped(result)
     write_result(result, fmt, output)  # type: ignore[arg-type]
+
+
+def _escaped(result: Any) -> Any:
+    """Text for reading: control characters in values are shown as escapes, never sent raw."""
+    from rdflib import Literal
+
+    from kb.store_api import QueryResult
+    from kb.text import escape_controls
+
+    rows = []
+    for row in result.rows:
+        tidy = {}
+        for name, cell in row.items():
+            if isinstance(cell, Literal) and escape_controls(str(cell)) != str(cell):
+                cell = Literal(escape_controls(str(cell)))
+            tidy[name] = cell
+        rows.append(tidy)
+    return QueryResult(list(result.columns), rows)
 
 
 @click.command("queries")
