@@ -7,6 +7,7 @@ documented exit code here, in one place; a user's mistake never shows a tracebac
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,9 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # rdflib logs a traceback for every ill-typed literal ("ten"^^xsd:integer)
+        # it meets; validation reports those as findings, so the log is noise.
+        logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
         try:
             return func(*args, **kwargs)
         except KbError as exc:
