@@ -295,7 +295,7 @@ def prepare_forms(
         seen[p.study_id] = p.origin
     existing = [p for p in prepared if p.replaces]
     if existing and not force:
-        names = ", ".join(f"{p.study_id} ({p.path})" for p in existing)
+        names = ", ".join(f"{p.study_id} ({p.path}, from {p.origin})" for p in existing)
         raise UsageError(f"already in the knowledge base: {names}. Use --force to replace.")
     _shape_problems(prepared, kb_dir)
     return prepared
@@ -318,7 +318,7 @@ def add_forms(
         if not force:
             taken = [p for p in prepared if not p.replaces and p.path.exists()]
             if taken:
-                names = ", ".join(f"{p.study_id} ({p.path})" for p in taken)
+                names = ", ".join(f"{p.study_id} ({p.path}, from {p.origin})" for p in taken)
                 raise UsageError(
                     f"already in the knowledge base: {names} (added meanwhile by another"
                     " command). Use --force to replace."

@@ -691,7 +691,10 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
     columns = {c.strip().lower() for c in reader.fieldnames if c}
     if measure is not None and measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    chosen = measure or _csv_measure(columns)
+    try:
+        chosen = measure or _csv_measure(columns)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     kind = measure_kind(chosen)
     needed, described = _NEEDED[kind]
     missing = needed - columns
