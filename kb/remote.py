@@ -23,7 +23,6 @@ server's explanation, exactly as the embedded store treats a syntax error.
 from __future__ import annotations
 
 import base64
-import json
 import netrc
 import os
 import socket
@@ -269,8 +268,10 @@ class RemoteStore:
 
     def _json(self, query: str) -> dict[str, Any]:
         body, content_type = self._run(query, _ACCEPT_JSON)
+        from kb.safe_load import load_json
+
         try:
-            data = json.loads(body.decode("utf-8"))
+            data = load_json(body.decode("utf-8"))  # a lying server may send NaN or depth
         except (UnicodeDecodeError, ValueError):
             raise self._fail(
                 f"answered with {content_type or 'no content type'}, not SPARQL JSON results"
@@ -286,8 +287,10 @@ class RemoteStore:
         :raises EndpointError: the server could not be reached or failed (exit 3).
         """
         data = self._json(query)
-        if "results" not in data:
-            raise UsageError("expected a SELECT query")
+        if "results" not in data or not isinstance(data["results"], dict):
+            if "boolean" in data:
+                raise UsageError("expected a SELECT query")
+            raise self._fail("answered a SELECT query without results")
         columns = list(data.get("head", {}).get("vars", []))
         rows = []
         for binding in data["results"].get("bindings", []):
