@@ -221,7 +221,10 @@ def _shape_problems(prepared: list[PreparedStudy], kb_dir: Path) -> None:
         files = []
         for p in prepared:
             f = Path(scratch) / f"{p.study_id}.ttl"
-            f.write_text(p.text, encoding="utf-8")
+            try:
+                f.write_text(p.text, encoding="utf-8")
+            except OSError as exc:  # disk full, quota: the KB is not touched yet
+                raise CouldNotRun(f"{f}: cannot write (for validation): {exc.strerror}") from exc
             files.append(f)
         report = validate_files(files, kb_dir, display=[p.origin for p in prepared])
     problems: dict[str, list[str]] = {}
