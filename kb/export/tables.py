@@ -216,6 +216,8 @@ def _read(store: Any, selection: Selection) -> Graph:
         "?study ekb:source ?s",
         f"?study ({records})/ekb:source ?s",
         "?study ekb:hasArm/ekb:receives/ekb:source ?s",
+        # double extraction (issue 20): decisions, so that decided values carry a caveat
+        "?study ekb:hasReconciliation/ekb:hasDecision ?s",
     ]
     union = "\n  UNION ".join(f"{{ {values} {branch} }}" for branch in branches)
     query = f"""PREFIX ekb: <{EKB}>
@@ -568,6 +570,7 @@ class _Builder:
     def __init__(self, graph: Graph, selection: Selection) -> None:
         self.g = graph
         self.sel = selection
+        self.decided = _decided(graph)  # values that came from a reconciliation decision
 
     # -- provenance and caveats
 
@@ -652,6 +655,7 @@ class _Builder:
         excluded = py(self.g.value(record, "excludeFromMetaAnalysis")) is True
         if excluded:
             items.append("excluded from meta-analysis")
+        items += self.reconciled(record)
         extra = {
             "design": flags["design"],
             "single_arm": flags["single_arm"],
@@ -662,6 +666,12 @@ class _Builder:
             "lower_confidence": lower,
         }
         return (CAVEAT_SEPARATOR.join(items) if items else None), extra
+
+    def reconciled(self, record: str) -> list[str]:
+        """``reconciled: n`` for each value of the record that came from a decision between
+        two extractions (:mod:`kb.reconciliation`)."""
+        names = self.decided.get(record, [])
+        return [f"reconciled: {', '.join(names)}"] if names else []
 
     def outcome_kept(self, outcome: str | None) -> bool:
         if self.sel.outcome_concepts is None:
@@ -749,6 +759,9 @@ class _Builder:
                 ivs: list[str | None] = [str(i) for i in g.values(arm, "receives")] or [None]
                 for iv in ivs:
                     caveats, flags = self.caveats(arm, study)
+                    if iv is not None and self.reconciled(iv):  # the intervention's own
+                        extra = [f"intervention {c}" for c in self.reconciled(iv)]
+                        caveats = CAVEAT_SEPARATOR.join(c for c in (caveats, *extra) if c)
 
                     def ivv(prop: str, iv: str | None = iv) -> Cell:
                         return py(g.value(iv, prop)) if iv else None
@@ -1086,6 +1099,19 @@ class _Builder:
                 )
         rows.sort(key=lambda r: (str(r["study_id"]), str(r["source"])))
         return Table("sources", SOURCES_COLUMNS, rows)
+
+
+def _decided(graph: Graph) -> dict[str, list[str]]:
+    """record IRI -> the local names of its properties whose value a reconciliation decided
+    (``(record)`` when the decision kept the whole record)."""
+    decided: dict[str, set[str]] = {}
+    for props in graph.props.values():
+        for target in props.get(str(EKB) + "decidedRecord", ()):
+            names = props.get(str(EKB) + "decidedProperty", ()) or {"(record)"}
+            for prop in names:
+                local = str(prop).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+                decided.setdefault(str(target), set()).add(local)
+    return {k: sorted(v) for k, v in decided.items()}
 
 
 def _num_key(value: Cell) -> tuple[int, Decimal, str]:
