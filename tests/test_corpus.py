@@ -28,6 +28,7 @@ SRCTYPE = Namespace("https://w3id.org/evidence-kb/vocab/source-type/")
 #: The pilot's record id in the reference file, and the id it has in the knowledge base.
 PILOT_RECORD, PILOT_ID = "il2-refractory-ln-rheumther-2021", "il2-refractory-ln-2021"
 
+
 @pytest.fixture(scope="module")
 def records() -> dict[str, dict]:
     docs = [d for d in yaml.safe_load_all(REFERENCE.read_text(encoding="utf-8")) if d]

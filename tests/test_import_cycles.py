@@ -29,7 +29,7 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imported_names(path: Path, package: str) -> set[str]:
+def _imported_names(path: Path, package: str, modules: set[str]) -> set[str]:
     """Every module name an import statement in ``path`` may refer to."""
     names: set[str] = set()
 
@@ -45,8 +45,12 @@ def _imported_names(path: Path, package: str) -> set[str]:
             if node.level:
                 parent = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(parent + ([base] if base else []))
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
+            # ``from package import submodule`` needs the submodule, and the package
+            # only implicitly (not counted, as above); ``from module import name``
+            # needs the module.
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                names.add(submodule if submodule in modules else base)
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -60,7 +64,9 @@ def import_graph(root: Path = KB) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        graph[name] = {m for m in _imported_names(path, package) if m in files and m != name}
+        graph[name] = {
+            m for m in _imported_names(path, package, set(files)) if m in files and m != name
+        }
     return graph
 
 

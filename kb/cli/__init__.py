@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "kb.cli.export",
         "export_command",
-        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig.",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld,"
+        " trig.",
     ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "import": (
@@ -63,6 +64,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    # -- double extraction (issue 20)
+    "diff": (
+        "kb.cli.reconcile",
+        "diff",
+        "Compare two extractions of one study; --summary: agreement and kappa.",
+    ),
+    "reconcile": (
+        "kb.cli.reconcile",
+        "reconcile",
+        "Write the consensus of two extractions, recording every decision.",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",

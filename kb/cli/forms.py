@@ -38,14 +38,23 @@ def _write(text: str, output: Path | None) -> None:
     help="Pre-fill the design and the usual arms.",
 )
 @output_option
+@click.option(
+    "--force", is_flag=True, help="With -o: overwrite FILE when it exists (a filled form?)."
+)
 @handle_errors
-def new(design: str, output: Path | None) -> None:
+def new(design: str, output: Path | None, force: bool) -> None:
     """Print a blank extraction form (YAML, a comment on every field).
 
-    Fill it in, then `ekb add FORM.yaml`.
+    Fill it in, then `ekb add FORM.yaml`. `-o FILE` onto an existing file needs --force
+    (exit 2 without it), so a filled-in form is never replaced by a blank one.
     """
+    from kb.errors import UsageError
     from kb.form_template import blank_form
 
+    if output is not None and output.exists() and not force:
+        raise UsageError(
+            f"{output} already exists (it may be a filled-in form); use --force to overwrite it"
+        )
     _write(blank_form(design), output)
 
 
