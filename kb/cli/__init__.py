@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "search": (
+        "kb.cli.search",
+        "search_command",
+        "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",
