@@ -378,7 +378,10 @@ def _provenance(record: dict[str, Any]) -> str:
 
 def study_card(form: dict[str, Any]) -> str:
     """A readable Markdown card of a study form: design, sources, population, arms, numbers, claims."""
+    from kb.forms import reconciliation as rform
+
     study = form["study"]
+    decided = [d["path"] for d in form.get("reconciliation", {}).get("decisions", [])]
     out = [f"# {_md(study.get('title', study['id']))}", "", f"`{study['id']}`", ""]
     facts = [
         ("Design", study.get("design")),
@@ -430,7 +433,8 @@ def study_card(form: dict[str, Any]) -> str:
                 )
                 for iv in ivs
             )
-            rows.append([arm["key"], arm.get("label"), arm.get("role"), arm.get("n"), what])
+            n = rform.marked(arm.get("n"), f"arms[{arm['key']}].n", decided)
+            rows.append([arm["key"], arm.get("label"), arm.get("role"), n, what])
         out += _table(["key", "arm", "role", "n", "receives"], rows)
     if form.get("results"):
         outcomes = {o["key"]: o for o in form.get("outcomes", [])}
@@ -443,7 +447,7 @@ def study_card(form: dict[str, Any]) -> str:
                     o.get("label", r["outcome"]),
                     r["arm"],
                     r.get("timepoint_weeks"),
-                    _numbers(r),
+                    rform.marked(_numbers(r), f"results[{r['key']}]", decided),
                     _provenance(r),
                 ]
             )
@@ -460,7 +464,7 @@ def study_card(form: dict[str, Any]) -> str:
             p = (c.get("p_value_comparator", "") + _md(c["p_value"])) if "p_value" in c else ""
             rows.append(
                 [
-                    c["outcome"],
+                    rform.marked(c["outcome"], f"comparisons[{c['key']}]", decided),
                     f"{c.get('experimental_arm', '?')} vs {c.get('comparator_arm', '?')}",
                     c.get("measure"),
                     c.get("estimate"),
@@ -493,6 +497,7 @@ def study_card(form: dict[str, Any]) -> str:
                 f"{_md(c.get('certainty', 'not rated'))}{reasons}; source: {_provenance(c)}"
             )
         out.append("")
+    out += rform.card_lines(form.get("reconciliation"))
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -69,6 +69,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "search_command",
         "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
     ),
+    # -- double extraction (issue 20)
+    "diff": (
+        "kb.cli.reconcile",
+        "diff",
+        "Compare two extractions of one study; --summary: agreement and kappa.",
+    ),
+    "reconcile": (
+        "kb.cli.reconcile",
+        "reconcile",
+        "Write the consensus of two extractions, recording every decision.",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",
