@@ -364,9 +364,9 @@ def test_a_file_with_two_reviews_or_none_is_a_violation(fixture_text: str, tmp_p
     two = fixture_text + f"\n<{RES}review/second> a <{PREFIXES['ekb']}Review> .\n"
     rows = _file_rows(two, "synthetic-fixture.ttl", tmp_path)
     assert ("Violation", "", "the file declares 2 reviews; keep one per file") in rows
-    none = f"<{RES}study/x> <{PREFIXES['ekb']}note> \"n\" .\n"
+    none = f'<{RES}study/x> <{PREFIXES["ekb"]}note> "n" .\n'
     assert _file_rows(none, "none.ttl", tmp_path) == [
-        ("Violation", "(file)" if False else "", "the file declares no ekb:Review")
+        ("Violation", "", "the file declares no ekb:Review")
     ]
 
 
@@ -374,8 +374,8 @@ def test_parts_named_outside_the_review_and_blank_nodes_are_violations(
     fixture_text: str, tmp_path
 ) -> None:
     extra = fixture_text + (
-        f"\n<{RES}review/elsewhere/record/x> <{PREFIXES['ekb']}note> \"n\" .\n"
-        f"[] <{PREFIXES['ekb']}note> \"blank\" .\n"
+        f'\n<{RES}review/elsewhere/record/x> <{PREFIXES["ekb"]}note> "n" .\n'
+        f'[] <{PREFIXES["ekb"]}note> "blank" .\n'
     )
     rows = _file_rows(extra, "synthetic-fixture.ttl", tmp_path)
     assert ("Violation", "", "1 blank node(s) as subjects: give every record an IRI") in rows
