@@ -230,6 +230,9 @@ def prepare_forms(
         if len(errors) == 1:
             raise errors[0]
         raise CheckFailed("\n".join(str(e) for e in errors))
+    # The forms' own problems (schema, meaning, then SHACL shapes) come first, whatever the
+    # knowledge base holds; only forms that pass are checked against it ("already in").
+    _shape_problems(prepared, kb_dir)
     seen: dict[str, str] = {}
     for p in prepared:
         if p.study_id in seen:
@@ -242,7 +245,6 @@ def prepare_forms(
     if existing and not force:
         names = ", ".join(f"{p.study_id} ({p.path})" for p in existing)
         raise UsageError(f"already in the knowledge base: {names}. Use --force to replace.")
-    _shape_problems(prepared, kb_dir)
     return prepared
 
 
@@ -376,7 +378,10 @@ def _provenance(record: dict[str, Any]) -> str:
 
 def study_card(form: dict[str, Any]) -> str:
     """A readable Markdown card of a study form: design, sources, population, arms, numbers, claims."""
+    from kb.forms import reconciliation as rform
+
     study = form["study"]
+    decided = [d["path"] for d in form.get("reconciliation", {}).get("decisions", [])]
     out = [f"# {_md(study.get('title', study['id']))}", "", f"`{study['id']}`", ""]
     facts = [
         ("Design", study.get("design")),
@@ -428,7 +433,8 @@ def study_card(form: dict[str, Any]) -> str:
                 )
                 for iv in ivs
             )
-            rows.append([arm["key"], arm.get("label"), arm.get("role"), arm.get("n"), what])
+            n = rform.marked(arm.get("n"), f"arms[{arm['key']}].n", decided)
+            rows.append([arm["key"], arm.get("label"), arm.get("role"), n, what])
         out += _table(["key", "arm", "role", "n", "receives"], rows)
     if form.get("results"):
         outcomes = {o["key"]: o for o in form.get("outcomes", [])}
@@ -441,7 +447,7 @@ def study_card(form: dict[str, Any]) -> str:
                     o.get("label", r["outcome"]),
                     r["arm"],
                     r.get("timepoint_weeks"),
-                    _numbers(r),
+                    rform.marked(_numbers(r), f"results[{r['key']}]", decided),
                     _provenance(r),
                 ]
             )
@@ -458,7 +464,7 @@ def study_card(form: dict[str, Any]) -> str:
             p = (c.get("p_value_comparator", "") + _md(c["p_value"])) if "p_value" in c else ""
             rows.append(
                 [
-                    c["outcome"],
+                    rform.marked(c["outcome"], f"comparisons[{c['key']}]", decided),
                     f"{c.get('experimental_arm', '?')} vs {c.get('comparator_arm', '?')}",
                     c.get("measure"),
                     c.get("estimate"),
@@ -491,6 +497,7 @@ def study_card(form: dict[str, Any]) -> str:
                 f"{_md(c.get('certainty', 'not rated'))}{reasons}; source: {_provenance(c)}"
             )
         out.append("")
+    out += rform.card_lines(form.get("reconciliation"))
     return "\n".join(out).rstrip("\n") + "\n"
 
 

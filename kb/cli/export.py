@@ -30,8 +30,8 @@ def _formats_help() -> str:
     "export",
     help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n"
     + _formats_help()
-    + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same"
-    " bytes."
+    + "\n\nEvery row carries its caveats and provenance;"
+    " the same knowledge base gives the same bytes."
     " csv writes a folder (-o DIR); the others write -o FILE or standard output."
     " Exit 1 when no study matches, or when RevMan cannot carry any selected study (single-arm).",
 )
@@ -70,6 +70,12 @@ def _formats_help() -> str:
     default=None,
     help="Only the studies this review includes (its id; see `ekb review list`).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every item behind a summary line (revman: each skipped comparison).",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -81,6 +87,7 @@ def export_command(
     intervention: str | None,
     outcome: str | None,
     review: str | None,
+    verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
@@ -99,7 +106,7 @@ def export_command(
         output=output,
         review=review,
     )
-    for message in rendered.messages:
+    for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)
     if output is None:
         data = rendered.files[""]

@@ -13,6 +13,7 @@ from typing import Any
 
 from kb.errors import CheckFailed
 from kb.forms import kinds
+from kb.forms import reconciliation as rform
 from kb.forms.fields import Field, Section
 from kb.forms.table import (
     ARMS,
@@ -112,6 +113,14 @@ def json_schema() -> dict[str, Any]:
     }
     for section in (OUTCOMES, RESULTS, COMPARISONS, SAFETY, CLAIMS, CONCEPTS):
         props[section.name] = _list_of(_record_schema(section), section.name)
+    # -- double extraction (issue 20): how a consensus form came from two extractions
+    candidates = _list_of(_record_schema(rform.CANDIDATES), "candidates")
+    decisions = _list_of(_record_schema(rform.DECISIONS, {"candidates": candidates}), "decisions")
+    extractions = {**_list_of(_record_schema(rform.EXTRACTIONS), "extractions"), "minItems": 2}
+    props["reconciliation"] = _record_schema(
+        rform.RECONCILIATION, {"extractions": extractions, "decisions": decisions}
+    )
+    props["reconciliation"]["required"] = ["extractions"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://w3id.org/evidence-kb/schemas/form.schema.json",
