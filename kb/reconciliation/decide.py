@@ -301,7 +301,7 @@ def reconcile(
             problems.append(f"decisions.{d.path}.value: {why}")
     if missing:
         listed = "\n".join(
-            f"  {d.path} ({d.kind}): a {_shown(d.a)}, b {_shown(d.b)}" for d in missing
+            f"    {d.path} ({d.kind}): a {_shown(d.a)}, b {_shown(d.b)}" for d in missing
         )
         problems.append(
             f"{len(missing)} disagreement{'s' if len(missing) != 1 else ''} without a decision "
