@@ -64,6 +64,12 @@ def _formats_help() -> str:
     default=None,
     help="Only studies measuring this outcome; outcome tables keep only it.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every item behind a summary line (revman: each skipped comparison).",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -74,6 +80,7 @@ def export_command(
     condition: str | None,
     intervention: str | None,
     outcome: str | None,
+    verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
@@ -91,7 +98,7 @@ def export_command(
         outcome=outcome,
         output=output,
     )
-    for message in rendered.messages:
+    for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)
     if output is None:
         data = rendered.files[""]

@@ -38,14 +38,23 @@ def _write(text: str, output: Path | None) -> None:
     help="Pre-fill the design and the usual arms.",
 )
 @output_option
+@click.option(
+    "--force", is_flag=True, help="With -o: overwrite FILE when it exists (a filled form?)."
+)
 @handle_errors
-def new(design: str, output: Path | None) -> None:
+def new(design: str, output: Path | None, force: bool) -> None:
     """Print a blank extraction form (YAML, a comment on every field).
 
-    Fill it in, then `ekb add FORM.yaml`.
+    Fill it in, then `ekb add FORM.yaml`. `-o FILE` onto an existing file needs --force
+    (exit 2 without it), so a filled-in form is never replaced by a blank one.
     """
+    from kb.errors import UsageError
     from kb.form_template import blank_form
 
+    if output is not None and output.exists() and not force:
+        raise UsageError(
+            f"{output} already exists (it may be a filled-in form); use --force to overwrite it"
+        )
     _write(blank_form(design), output)
 
 
@@ -77,7 +86,8 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
         verb = "replaced" if study.replaces else "added"
         hint = ""
         if infos:
-            hint = f" ({len(infos)} info{'s' if len(infos) != 1 else ''}; `ekb validate -s info` lists them)"
+            plural = "s" if len(infos) != 1 else ""
+            hint = f" ({len(infos)} info{plural}; `ekb validate -s info` lists them)"
         click.echo(f"{verb} {study.study_id}: {study.path}{hint}", err=True)
 
 
@@ -90,7 +100,8 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
     type=click.Choice(["yaml", "ttl", "md"]),
     default="yaml",
     show_default=True,
-    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle; md: a study card.",
+    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle;"
+    " md: a study card.",
 )
 @kb_option
 @output_option

@@ -112,12 +112,14 @@ def _cross_file_findings(reports: Sequence[FileReport], kb_dir: Path | None) -> 
             local = target[len(_RES_STUDY) :] if target.startswith(_RES_STUDY) else None
             if local and kb_dir is not None and (kb_dir / "studies" / f"{local}.ttl").is_file():
                 continue
+            # A Warning, not a Violation: the related study can be added later (a reviewer adds
+            # the pilot's form before the abstract it may share patients with).
             extra.append(
                 Finding(
-                    "Violation",
+                    "Warning",
                     study,
                     _EKB + "possiblyRelatedTo",
-                    f"the related study {shorten(target)} is not in the knowledge base",
+                    f"the related study {shorten(target)} is not (yet) in the knowledge base",
                     FILE_SHAPE,
                     None,
                     target,
