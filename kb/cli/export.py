@@ -71,6 +71,12 @@ def _formats_help() -> str:
     help="Only studies measuring this outcome; outcome tables keep only it.",
 )
 @click.option(
+    "--review",
+    metavar="REVIEW",
+    default=None,
+    help="Only the studies this review includes (its id; see `ekb review list`).",
+)
+@click.option(
     "-v",
     "--verbose",
     is_flag=True,
@@ -86,6 +92,7 @@ def export_command(
     condition: str | None,
     intervention: str | None,
     outcome: str | None,
+    review: str | None,
     verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
@@ -103,6 +110,7 @@ def export_command(
         intervention=intervention,
         outcome=outcome,
         output=output,
+        review=review,
     )
     for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)
