@@ -42,7 +42,8 @@ def _study_numbers(store: EmbeddedStore, study_id: str) -> set[Decimal]:
     rows = store.select(
         f"""SELECT ?v WHERE {{
               {{ GRAPH <https://w3id.org/evidence-kb/resource/study/{study_id}> {{ ?s ?p ?v }} }}
-              UNION {{ ?c <https://w3id.org/evidence-kb/ontology#plainLabel>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?v }}
+              UNION {{ ?c <https://w3id.org/evidence-kb/ontology#plainLabel>
+                         |<http://www.w3.org/2004/02/skos/core#prefLabel> ?v }}
               FILTER(isLiteral(?v)) }}"""
     ).rows
     numbers: set[Decimal] = set()
@@ -204,7 +205,8 @@ def test_ask_does_not_turn_zero_deaths_into_no_serious_side_effects(shipped: Emb
     for sentence in answer.sentences:
         for iri in sentence.results:
             term = shipped.select(
-                f"SELECT ?t WHERE {{ <{iri}> <https://w3id.org/evidence-kb/ontology#eventTerm> ?t }}"
+                f"SELECT ?t WHERE {{ <{iri}> "
+                "<https://w3id.org/evidence-kb/ontology#eventTerm> ?t }"
             ).rows
             if term and "death" in str(term[0]["t"]).lower():
                 assert "serious side effect" not in sentence.text, sentence.text

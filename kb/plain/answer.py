@@ -20,6 +20,7 @@ from kb.plain.records import (
     OneReading,
     Result,
     StudyFacts,
+    broader_closure,
     count_studies,
     covered_conditions,
     narrower_closure,
@@ -144,7 +145,7 @@ def answer_question(store: Store, question: str) -> PlainText:
             sources=[s.source for item in not_told for s in item.studies],
         )
     if tested:
-        _say_what_was_tested(store, OutcomeKinds(_closure(store, tested)), say)
+        _say_what_was_tested(store, OutcomeKinds(broader_closure(store, tested)), say)
 
     n_held = count_studies(store)
     say(
@@ -172,12 +173,6 @@ def answer_question(store: Store, question: str) -> PlainText:
             **{k: v for k, v in parsed.to_json().items() if k != "conditions"},
         },
     )
-
-
-def _closure(store: Store, concepts: set[str]) -> dict[str, set[str]]:
-    from kb.plain.records import broader_closure
-
-    return broader_closure(store, concepts)
 
 
 def _narrowest(store: Store, conditions: list[ConceptLabel]) -> list[ConceptLabel]:
@@ -455,7 +450,7 @@ def _bottom_line(
         if verdicts and verdicts[0] is False:
             return "Bottom line: the one randomised trial we hold did not meet its main goal."
         return "Bottom line: the one randomised trial we hold does not say if it met its main goal."
-    how_many = "None" if met == 0 else capitalise(count_word(met))
+    how_many = "none" if met == 0 else count_word(met)
     its = "its" if met <= 1 else "their"
     return (
         f"Bottom line: {how_many} of the {count_word(n)} randomised trials we hold "
@@ -500,7 +495,11 @@ def _safety_sentences(
             (main_lines, f"{capitalise(with_article(design))}{size} gave these numbers."),
             (
                 extension_lines,
-                f"In the open-label extension of {with_article(design)}, everyone got {item.name}.",
+                # Not "a randomised trial with a comparison group": in the
+                # extension there was none.
+                f"In the open-label extension that followed "
+                f"{'this randomised trial' if study.randomised else 'this study'}, "
+                f"everyone got {item.name}.",
             ),
         ):
             if lines:

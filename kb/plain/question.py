@@ -173,11 +173,11 @@ def parse_question(store: Store, question: str) -> ParsedQuestion:
     """Read a question into the conditions, treatments and outcomes it names."""
     parsed = ParsedQuestion(question)
     labels = {kind: concept_labels(store, prefix, kind) for kind, prefix in SCHEMES.items()}
-    spans: list[tuple[int, int]] = []
-    for kind, items in labels.items():
-        found, taken = _match(items, question)
-        getattr(parsed, f"{kind}s").extend(found)
-        spans += taken
+    # One pass over every vocabulary, longest label first: "steroid dose" is the
+    # outcome, not also the drug "steroids"; "lupus nephritis" is not also "lupus".
+    found, spans = _match([item for items in labels.values() for item in items], question)
+    for item in found:
+        getattr(parsed, f"{item.kind}s").append(item)
 
     lowered = [(s, e, w.lower()) for s, e, w in _words(question)]
     for _, _, word in lowered:
