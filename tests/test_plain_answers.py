@@ -220,7 +220,8 @@ def held_numbers(kb: OneReading) -> set[Decimal]:
     each rounded to a whole number (plain text rounds percentages)."""
     numbers: set[Decimal] = set()
     for row in kb.select(
-        "SELECT ?v WHERE { { GRAPH ?g { ?s ?p ?v } } UNION { ?s ?p ?v } FILTER(isLiteral(?v)) }"
+        "SELECT DISTINCT ?v WHERE { { GRAPH ?g { ?s ?p ?v } } UNION { ?s ?p ?v } "
+        'FILTER(isLiteral(?v) && REGEX(STR(?v), "[0-9]")) }'
     ).rows:
         text = str(row["v"])
         try:
