@@ -574,3 +574,29 @@ def test_the_no_evidence_answer_reads_at_grade_8_or_below(kb: OneReading) -> Non
     answer = answer_question(kb, "What can I do about migraine?")
     assert "There is no evidence about migraine in this knowledge base." in answer.plain_text()
     assert readability_grade(answer.plain_text()) <= 8.0
+
+
+def test_a_clear_difference_against_the_treatment_does_not_meet_the_main_goal(
+    tmp_path: Path,
+) -> None:
+    # SYNTHETIC variant of the shipped HCQ withdrawal trial: the group that kept
+    # hydroxychloroquine is given 20 flares of 25 (the paper reports 9), so the
+    # recorded clear difference (RR 2.5, CI 1.08-5.58) now runs against it.
+    (tmp_path / "studies").mkdir()
+    source = REPO / "kb" / "studies" / "hcq-withdrawal-canadian-1991.ttl"
+    text = source.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("<study/hcq-withdrawal-canadian-1991/result/flare-w24-hcq>")
+    tail = tail.replace("ekb:events 9 ;", "ekb:events 20 ;", 1)
+    (tmp_path / "studies" / source.name).write_text(head + sep + tail, encoding="utf-8")
+    store = EmbeddedStore.open_kb(tmp_path)
+    happened = [
+        s.text
+        for s in summarise_study(store, "hcq-withdrawal-canadian-1991").sentences
+        if s.section == "What happened"
+    ]
+    assert happened[0].startswith("Main result: 20 of the 25 patients")
+    assert happened[1] == (
+        "This difference is unlikely to be chance, but it does not favour the treated group."
+    )
+    answer = answer_question(store, "Does hydroxychloroquine help lupus?").plain_text()
+    assert "Bottom line: the one randomised trial we hold did not meet its main goal." in answer

@@ -138,10 +138,11 @@ def answer_question(store: Store, question: str) -> PlainText:
         sentences.extend(part)
     if not_told:
         names = ", ".join(item.name for item in not_told)
+        on = " and ".join(sorted({o.name for o in parsed.outcomes}))
+        lacking = f"no result on {on}" if on else "no result we can tell here"
         say(
             SECTION_NOT_TOLD,
-            f"These were studied too, but the sources we hold give no result we can tell "
-            f"here: {names}.",
+            f"These were studied too, but the sources we hold give {lacking}: {names}.",
             sources=[s.source for item in not_told for s in item.studies],
         )
     if tested:
@@ -205,7 +206,7 @@ def _looked_for(parsed: ParsedQuestion, conditions: list[ConceptLabel]) -> str:
     if where:
         text += f" on {where}, including its more specific forms"
     if about:
-        text += f", with results on {about}"
+        text += f"{',' if what or where else ''} with results on {about}"
     return text + "."
 
 
@@ -281,7 +282,10 @@ def _describe_intervention(
         if study.randomised:
             verdicts.append(verdict)
     safety = _safety_sentences(store, item, studies, parsed)
-    if not told_studies and not any(results for _, results, _, _ in safety):
+    if not told_studies and (
+        outcome_scope is not None or not any(results for _, results, _, _ in safety)
+    ):
+        # A question about one outcome is not answered by a treatment's side effects.
         return None, set()
 
     n_studies = len(item.studies)

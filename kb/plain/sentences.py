@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from kb.namespaces import TERM
 from kb.plain.records import Arm, Claim, Comparison, Result
@@ -249,11 +250,44 @@ def tell_result(
         None,
     )
     untested = verdict is None and compared
-    said = verdict_sentence(verdict, primary=primary, compared=compared, against=against)
-    if said and (say_untested or not untested):
-        srcs: list[str | None] = [c.source for c in comparisons if c.iri in comparison_iris]
-        out.append((said, comparison_iris, srcs, {}))
+    srcs: list[str | None] = [c.source for c in comparisons if c.iri in comparison_iris]
+    if (
+        verdict is True
+        and control is not None
+        and compared
+        and _against_treated(result, control, kinds)
+    ):
+        # A clear difference meets the main goal only when it favours the treated
+        # group, by the outcome's good direction (more responders, fewer flares).
+        out.append(
+            (
+                "This difference is unlikely to be chance, "
+                "but it does not favour the treated group.",
+                comparison_iris,
+                srcs,
+                {},
+            )
+        )
+        verdict = False
+    else:
+        said = verdict_sentence(verdict, primary=primary, compared=compared, against=against)
+        if said and (say_untested or not untested):
+            out.append((said, comparison_iris, srcs, {}))
     caution = part_of_patients_sentence(result)
     if caution:
         out.append((caution, [result.iri], [result.source], {}))
     return Told(out, iris, verdict, primary, untested)
+
+
+def _against_treated(result: Result, control: Result, kinds: OutcomeKinds) -> bool:
+    """True when the treated group did worse than the control by the outcome's good direction."""
+    sign = kinds.polarity(result.outcome_concept)
+    mine, theirs = _share(result), _share(control)
+    return bool(sign and mine is not None and theirs is not None and sign * (mine - theirs) <= 0)
+
+
+def _share(result: Result) -> Decimal | None:
+    """The share of patients with the outcome, in percent, from the counts or the percentage."""
+    if result.events is not None and result.total:
+        return Decimal(result.events) * 100 / Decimal(result.total)
+    return None if result.percent is None else Decimal(result.percent)
