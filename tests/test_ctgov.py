@@ -707,7 +707,8 @@ def test_a_record_with_fields_of_the_wrong_type_exits_3_without_a_traceback(tmp_
     result = run("import", "ctgov", str(odd), "--kb", str(new_kb(tmp_path)))
     assert result.exit_code == 3
     assert (
-        "odd.json: NCT03418623: not a well-formed ClinicalTrials.gov v2 study record"
+        "odd.json: NCT03418623: not a ClinicalTrials.gov v2 study record the importer can "
+        "read: protocolSection.designModule.designInfo: expected an object, got text"
         in result.stderr
     )
     assert "Traceback" not in result.output
