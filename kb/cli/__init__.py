@@ -63,6 +63,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "discrepancies": (
+        "kb.cli.discrepancies",
+        "discrepancies",
+        "Registry vs publication: outcomes switched, added or omitted; enrolment changed.",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",
