@@ -230,6 +230,9 @@ def prepare_forms(
         if len(errors) == 1:
             raise errors[0]
         raise CheckFailed("\n".join(str(e) for e in errors))
+    # The forms' own problems (schema, meaning, then SHACL shapes) come first, whatever the
+    # knowledge base holds; only forms that pass are checked against it ("already in").
+    _shape_problems(prepared, kb_dir)
     seen: dict[str, str] = {}
     for p in prepared:
         if p.study_id in seen:
@@ -242,7 +245,6 @@ def prepare_forms(
     if existing and not force:
         names = ", ".join(f"{p.study_id} ({p.path})" for p in existing)
         raise UsageError(f"already in the knowledge base: {names}. Use --force to replace.")
-    _shape_problems(prepared, kb_dir)
     return prepared
 
 

@@ -49,7 +49,7 @@ def queries_dir() -> Path:
 
 
 def shipped_kb_dir() -> Path:
-    """The shipped knowledge base: the package folder, whose ``studies/`` holds one file per study."""
+    """The shipped knowledge base: the package folder; its ``studies/`` has one file per study."""
     return PACKAGE_DIR
 
 

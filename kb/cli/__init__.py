@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "kb.cli.export",
         "export_command",
-        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig.",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld,"
+        " trig.",
     ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "import": (

@@ -30,7 +30,8 @@ def _formats_help() -> str:
     "export",
     help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n"
     + _formats_help()
-    + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same bytes."
+    + "\n\nEvery row carries its caveats and provenance;"
+    " the same knowledge base gives the same bytes."
     " csv writes a folder (-o DIR); the others write -o FILE or standard output."
     " Exit 1 when no study matches, or when RevMan cannot carry any selected study (single-arm).",
 )

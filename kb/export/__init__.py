@@ -127,7 +127,8 @@ def export(
 ) -> Rendered:
     """Select studies, render them in ``fmt`` and write to ``output`` (see :func:`write`).
 
-    :raises UsageError: unknown format, unknown study id or concept, or a folder format without ``-o``.
+    :raises UsageError: unknown format, unknown study id or concept, or a folder format without
+        ``-o``.
     :raises CheckFailed: no study matches the filters.
     :raises CouldNotRun: the knowledge base or endpoint cannot be read.
     """

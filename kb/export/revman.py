@@ -84,7 +84,9 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
         if study in single_arm:
             continue
         rows = groups[key]
-        label = f"{study}: {rows[0]['outcome_label'] or rows[0]['outcome']} ({_when(rows[0])}{', ' + str(key[3]) if key[3] else ''})"
+        subgroup = f", {key[3]}" if key[3] else ""
+        outcome = rows[0]["outcome_label"] or rows[0]["outcome"]
+        label = f"{study}: {outcome} ({_when(rows[0])}{subgroup})"
         exps = [r for r in rows if r["arm_role"] in EXPERIMENTAL_ROLES]
         ctls = [r for r in rows if r["arm_role"] in CONTROL_ROLES]
         if not exps or not ctls:
