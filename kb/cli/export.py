@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kb.cli.common import did_you_mean, endpoint_options, handle_errors, kb_option
+from kb.cli.completion import complete_study_ids
 from kb.export import FORMATS, format_names
 
 
@@ -44,7 +45,12 @@ def _formats_help() -> str:
     help="Write to FILE (a folder for csv) instead of standard output.",
 )
 @click.option(
-    "--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable)."
+    "--study",
+    "study_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_study_ids,
+    help="Only this study (repeatable).",
 )
 @click.option(
     "--condition",
@@ -64,6 +70,18 @@ def _formats_help() -> str:
     default=None,
     help="Only studies measuring this outcome; outcome tables keep only it.",
 )
+@click.option(
+    "--review",
+    metavar="REVIEW",
+    default=None,
+    help="Only the studies this review includes (its id; see `ekb review list`).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every item behind a summary line (revman: each skipped comparison).",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -74,6 +92,8 @@ def export_command(
     condition: str | None,
     intervention: str | None,
     outcome: str | None,
+    review: str | None,
+    verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
@@ -90,8 +110,9 @@ def export_command(
         intervention=intervention,
         outcome=outcome,
         output=output,
+        review=review,
     )
-    for message in rendered.messages:
+    for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)
     if output is None:
         data = rendered.files[""]

@@ -56,12 +56,14 @@ class Rendered:
     """What a format produced: file contents by name, and messages for the user.
 
     A single-file format has one entry under the name ``""``; a folder format
-    names each file. ``messages`` go to stderr (for example the studies RevMan skipped).
+    names each file. ``messages`` go to stderr (for example a summary of what RevMan skipped,
+    one line per reason); ``details`` too, when asked for (``ekb export -v``: every item).
     """
 
     files: dict[str, bytes]
     folder: bool = False
     messages: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
 
 
 def format_names() -> list[str]:
@@ -124,11 +126,12 @@ def export(
     intervention: str | None = None,
     outcome: str | None = None,
     output: Path | None = None,
+    review: str | None = None,
 ) -> Rendered:
     """Select studies, render them in ``fmt`` and write to ``output`` (see :func:`write`).
 
-    :raises UsageError: unknown format, unknown study id or concept, or a folder format without
-        ``-o``.
+    :raises UsageError: unknown format, unknown study id, review or concept, or a folder format
+        without ``-o``.
     :raises CheckFailed: no study matches the filters.
     :raises CouldNotRun: the knowledge base or endpoint cannot be read.
     """
@@ -146,6 +149,7 @@ def export(
         condition=condition,
         intervention=intervention,
         outcome=outcome,
+        review=review,
     )
     rendered = render(fmt, store, selection, output=output)
     write(rendered, output)

@@ -138,6 +138,9 @@ class _Builder(_Provenance):
                 ivs: list[str | None] = [str(i) for i in g.values(arm, "receives")] or [None]
                 for iv in ivs:
                     caveats, flags = self.caveats(arm, study)
+                    if iv is not None and self.reconciled(iv):  # the intervention's own
+                        extra = [f"intervention {c}" for c in self.reconciled(iv)]
+                        caveats = CAVEAT_SEPARATOR.join(c for c in (caveats, *extra) if c)
 
                     def ivv(prop: str, iv: str | None = iv) -> Cell:
                         return py(g.value(iv, prop)) if iv else None

@@ -6,6 +6,20 @@ from typing import Any
 
 from kb.export.tables.model import CAVEAT_SEPARATOR, LIST_SEPARATOR, Row, Selection
 from kb.export.tables.reading import Graph, py
+from kb.namespaces import EKB
+
+
+def _decided(graph: Graph) -> dict[str, list[str]]:
+    """record IRI -> the local names of its properties whose value a reconciliation decided
+    (``(record)`` when the decision kept the whole record)."""
+    ekb = str(EKB)
+    decided: dict[str, set[str]] = {}
+    for props in graph.props.values():
+        for target in props.get(ekb + "decidedRecord", ()):
+            for prop in props.get(ekb + "decidedProperty", ()) or {"(record)"}:
+                local = str(prop).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+                decided.setdefault(str(target), set()).add(local)
+    return {k: sorted(v) for k, v in decided.items()}
 
 
 class _Provenance:
@@ -14,6 +28,7 @@ class _Provenance:
     def __init__(self, graph: Graph, selection: Selection) -> None:
         self.g = graph
         self.sel = selection
+        self.decided = _decided(graph)  # values that came from a reconciliation decision
 
     # -- provenance and caveats
 
@@ -98,6 +113,7 @@ class _Provenance:
         excluded = py(self.g.value(record, "excludeFromMetaAnalysis")) is True
         if excluded:
             items.append("excluded from meta-analysis")
+        items += self.reconciled(record)
         extra = {
             "design": flags["design"],
             "single_arm": flags["single_arm"],
@@ -108,6 +124,12 @@ class _Provenance:
             "lower_confidence": lower,
         }
         return (CAVEAT_SEPARATOR.join(items) if items else None), extra
+
+    def reconciled(self, record: str) -> list[str]:
+        """``reconciled: n`` for each value of the record that came from a decision between
+        two extractions (:mod:`kb.reconciliation`)."""
+        names = self.decided.get(record, [])
+        return [f"reconciled: {', '.join(names)}"] if names else []
 
     def outcome_kept(self, outcome: str | None) -> bool:
         if self.sel.outcome_concepts is None:

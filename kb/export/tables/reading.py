@@ -70,6 +70,8 @@ def _read(store: Any, selection: Selection) -> Graph:
         "?study ekb:source ?s",
         f"?study ({records})/ekb:source ?s",
         "?study ekb:hasArm/ekb:receives/ekb:source ?s",
+        # double extraction (issue 20): decisions, so that decided values carry a caveat
+        "?study ekb:hasReconciliation/ekb:hasDecision ?s",
     ]
     union = "\n  UNION ".join(f"{{ {values} {branch} }}" for branch in branches)
     query = f"""PREFIX ekb: <{EKB}>
