@@ -85,6 +85,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "reconcile",
         "Write the consensus of two extractions, recording every decision.",
     ),
+    "discrepancies": (
+        "kb.cli.discrepancies",
+        "discrepancies",
+        "Registry vs publication: outcomes switched, added or omitted; enrolment changed.",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",
