@@ -580,6 +580,7 @@ def query_rows(
     kb_dir: Path | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
+    review: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the ``meta-input`` canned query for an outcome (and condition, intervention).
 
@@ -598,6 +599,8 @@ def query_rows(
         params["condition"] = condition
     if intervention:
         params["intervention"] = intervention
+    if review:
+        params["review"] = review
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
     result = queries.run_query(store, "meta-input", params)
     return [dict(row) for row in result.rows]
@@ -614,6 +617,7 @@ def from_kb(
     kb_dir: Path | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
+    review: str | None = None,
 ) -> MetaInput:
     """:func:`from_rows` over the ``meta-input`` query's rows.
 
@@ -626,6 +630,7 @@ def from_kb(
         kb_dir=kb_dir,
         endpoint=endpoint,
         timeout=timeout,
+        review=review,
     )
     if not rows:
         scope = [f"outcome {outcome!r}"]
@@ -633,6 +638,8 @@ def from_kb(
             scope.append(f"condition {condition!r}")
         if intervention:
             scope.append(f"intervention {intervention!r}")
+        if review:
+            scope.append(f"the studies review {review!r} includes")
         raise CheckFailed(f"no results in the knowledge base for {' and '.join(scope)}")
     labels = sorted(
         {str(_plain(r.get("outcome_label"))) for r in rows if r.get("outcome_label") is not None}
@@ -691,7 +698,10 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
     columns = {c.strip().lower() for c in reader.fieldnames if c}
     if measure is not None and measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    chosen = measure or _csv_measure(columns)
+    try:
+        chosen = measure or _csv_measure(columns)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     kind = measure_kind(chosen)
     needed, described = _NEEDED[kind]
     missing = needed - columns
@@ -723,6 +733,10 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
                 raise UsageError(
                     f"{path}:{lineno}: column {col}: {row[col]!r} is not a number"
                 ) from exc
+            if not math.isfinite(values[col] or 0.0):  # "inf", "nan", "1e400"
+                raise UsageError(
+                    f"{path}:{lineno}: column {col}: {row[col]!r} is not a finite number"
+                )
         label = row.get(label_col, "") if label_col else ""
         if label_col == "study" and label and "author" in row and row["author"]:
             label = f"{row['author']}" + (f" {row['year']}" if row.get("year") else "")

@@ -64,6 +64,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "review": (
+        "kb.cli.review",
+        "review_group",
+        "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
+    ),
+    "search": (
+        "kb.cli.search",
+        "search_command",
+        "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
+    ),
     # -- double extraction (issue 20)
     "diff": (
         "kb.cli.reconcile",
