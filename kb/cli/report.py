@@ -1,0 +1,52 @@
+"""``ekb report``: write the knowledge base as a static HTML site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kb.cli.common import endpoint_options, handle_errors, kb_option
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the site into (new, empty, or a site written before).",
+)
+@click.option("--review", default=None, help="Only this review's page (default: every review).")
+@click.option(
+    "--condition",
+    default=None,
+    help="Only studies of this condition and narrower ones (label, CURIE or IRI).",
+)
+@kb_option
+@endpoint_options
+@handle_errors
+def report(
+    out_dir: Path,
+    review: str | None,
+    condition: str | None,
+    kb_dir: Path | None,
+    endpoint: str | None,
+    timeout: float,
+) -> None:
+    """Write a self-contained static HTML site: evidence map, study and review pages.
+
+    Open OUTPUT/index.html from disk or put the folder on any web host: it makes no
+    network requests and works without JavaScript (except the search box).
+    """
+    from kb.report import build_report
+    from kb.store import open_store
+
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    written = build_report(store, out_dir, condition=condition, review=review, kb_dir=kb_dir)
+    click.echo(
+        f"wrote {written.directory}/index.html: {written.studies} study pages, "
+        f"{written.reviews} review pages, {len(written.pages)} pages in all",
+        err=True,
+    )
