@@ -57,8 +57,9 @@ def build_report(
     :raises UsageError: unknown condition or review, or ``out_dir`` holds other files.
     :raises CouldNotRun: the folder cannot be written.
     """
-    from kb.report.site import write_site
+    from kb.report.site import check_output_dir, write_site
 
+    check_output_dir(Path(out_dir))  # fail before the work, not after it
     files = render_report(store, condition=condition, review=review, kb_dir=kb_dir)
     directory = write_site(files, out_dir)
     pages = sorted(p for p in files if p.endswith(".html"))

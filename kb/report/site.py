@@ -212,14 +212,12 @@ def _page(env: Environment, template: str, **context: Any) -> bytes:
     return env.get_template(template).render(**context).encode("utf-8")
 
 
-def write_site(files: dict[str, bytes], out_dir: Path) -> Path:
-    """Write ``files`` into ``out_dir`` all or nothing.
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse an output folder that the site may not replace (before any work is done).
 
     :raises UsageError: ``out_dir`` is a file, or a folder with contents that
-        ``ekb report`` did not write (it is never overwritten).
-    :raises CouldNotRun: the folder cannot be written.
+        ``ekb report`` did not write.
     """
-    out_dir = Path(out_dir)
     if out_dir.exists():
         if not out_dir.is_dir():
             raise UsageError(f"{out_dir}: exists and is not a folder")
@@ -228,6 +226,17 @@ def write_site(files: dict[str, bytes], out_dir: Path) -> Path:
                 f"{out_dir}: folder is not empty and was not written by `ekb report`; "
                 "choose an empty or new folder"
             )
+
+
+def write_site(files: dict[str, bytes], out_dir: Path) -> Path:
+    """Write ``files`` into ``out_dir`` all or nothing.
+
+    :raises UsageError: ``out_dir`` is a file, or a folder with contents that
+        ``ekb report`` did not write (it is never overwritten).
+    :raises CouldNotRun: the folder cannot be written.
+    """
+    out_dir = Path(out_dir)
+    check_output_dir(out_dir)
     parent = out_dir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
