@@ -49,7 +49,16 @@ from typing import TYPE_CHECKING, Any
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
 from kb.namespaces import PREFIXES, RES
-from kb.text import did_you_mean, quoted_string
+from kb.sparql_terms import (  # re-exported: callers import the term helpers from here too
+    _IRI_FORBIDDEN,
+    expand_curie,
+    looks_like_iri,
+    sparql_iri,
+    sparql_literal,
+    sparql_string,
+    to_iri,
+)
+from kb.text import did_you_mean
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -65,75 +74,8 @@ HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags"}
 LIST_SEPARATOR = "\x1f"
 PARAM_KEYS = {"name", "type", "required", "default", "scheme", "description", "variable"}
 
-# Characters IRIREF forbids (SPARQL 1.1 grammar, production [139]), plus controls and space.
-_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
-_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)?:([^\s]*)$")
 _WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
-
-# ---------------------------------------------------------------------------
-# RDF terms as SPARQL text
-
-
-def sparql_string(value: str) -> str:
-    """A SPARQL string literal whose value is exactly ``value`` (see :func:`kb.text.quoted_string`).
-
-    >>> sparql_string('say "hi" } #')
-    '"say \\\\"hi\\\\" } #"'
-    """
-    return quoted_string(value)
-
-
-def sparql_literal(value: str, datatype: str | None = None) -> str:
-    """A (typed) literal: ``"12"^^<http://www.w3.org/2001/XMLSchema#integer>``."""
-    text = sparql_string(value)
-    return f"{text}^^{sparql_iri(datatype)}" if datatype else text
-
-
-def sparql_iri(iri: str) -> str:
-    """``<iri>``, after checking that nothing in it could end the IRI early.
-
-    :raises UsageError: the IRI holds a character IRIs may not hold (space, ``<``, ``>``, ``"``...).
-    """
-    bad = _IRI_FORBIDDEN.search(iri)
-    if bad or not iri:
-        raise UsageError(f"not a valid IRI: {iri!r}")
-    return f"<{iri}>"
-
-
-def expand_curie(text: str) -> str | None:
-    """The full IRI of a CURIE with a known prefix (``cond:lupus-nephritis``), else ``None``."""
-    match = _CURIE.match(text)
-    if not match or match.group(1) is None or match.group(1) not in PREFIXES:
-        return None
-    return PREFIXES[match.group(1)] + match.group(2)
-
-
-def looks_like_iri(text: str) -> bool:
-    """True for ``<...>`` and for absolute IRIs with a scheme such as ``https:`` or ``urn:``."""
-    if text.startswith("<") and text.endswith(">"):
-        return True
-    return bool(re.match(r"^(https?|urn|file|ftp):", text, re.IGNORECASE))
-
-
-def to_iri(text: str) -> str:
-    """A user's IRI, ``<IRI>`` or CURIE as a full IRI.
-
-    :raises UsageError: neither an absolute IRI nor a CURIE with a known prefix.
-    """
-    text = text.strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1]
-    if looks_like_iri(text):
-        sparql_iri(text)  # validates
-        return text
-    expanded = expand_curie(text)
-    if expanded is None:
-        known = ", ".join(sorted(PREFIXES))
-        raise UsageError(f"{text!r} is neither an IRI nor a CURIE with a known prefix ({known})")
-    sparql_iri(expanded)
-    return expanded
-
 
 # ---------------------------------------------------------------------------
 # The catalogue
