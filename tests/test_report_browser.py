@@ -214,6 +214,8 @@ def test_the_pilot_page_renders_its_numbers_each_linked_to_its_provenance(
     assert "7 (70%) achieved 50% or more improvement" in row.text
     assert "plain-language summary" in row.text and "paragraph 7" in row.text
     browser.save_screenshot(str(shots / "pilot.png"))
+    browser.execute_script("document.getElementById('results').scrollIntoView()")
+    browser.save_screenshot(str(shots / "pilot-results.png"))
 
 
 def _internal_links(driver: Any) -> list[str]:
