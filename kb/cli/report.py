@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.common import endpoint_options, handle_errors, kb_option
+from kb.cli.common import handle_errors, kb_option
 
 
 @click.command()
@@ -25,15 +25,12 @@ from kb.cli.common import endpoint_options, handle_errors, kb_option
     help="Only studies of this condition and narrower ones (label, CURIE or IRI).",
 )
 @kb_option
-@endpoint_options
 @handle_errors
 def report(
     out_dir: Path,
     review: str | None,
     condition: str | None,
     kb_dir: Path | None,
-    endpoint: str | None,
-    timeout: float,
 ) -> None:
     """Write a self-contained static HTML site: evidence map, study and review pages.
 
@@ -43,7 +40,9 @@ def report(
     from kb.report import build_report
     from kb.store import open_store
 
-    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    # The embedded store only: review files are read from the knowledge base folder,
+    # so a remote endpoint would mix two sources of truth.
+    store = open_store(kb_dir)
     written = build_report(store, out_dir, condition=condition, review=review, kb_dir=kb_dir)
     click.echo(
         f"wrote {written.directory}/index.html: {written.studies} study pages, "

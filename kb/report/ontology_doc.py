@@ -3,6 +3,11 @@
 One entry per class and property, with its label, definition, superclasses or
 superproperties, domain and range, and its mappings to other vocabularies (skos match
 properties, equivalentClass). Everything is sorted by IRI, so the page is stable.
+
+Why not pyLODE: the newest pyLODE served by PyPI here (3.4.1) installs but cannot be
+imported (its ``version`` module opens a ``pyproject.toml`` beside the package, which a
+wheel install does not have), and it brings an HTTP client for loading remote
+ontologies that a no-network site does not want. The page needs only what rdflib reads.
 """
 
 from __future__ import annotations
