@@ -286,3 +286,19 @@ def test_without_javascript_the_pages_still_show_everything_but_search(
         browser.save_screenshot(str(shots / "pilot-no-javascript.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_printed_pages_drop_navigation_and_search_and_keep_the_tables(
+    browser: Any, site: Path, shots: Path
+) -> None:
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        _open(browser, site / "index.html")
+        assert not browser.find_element("id", "search").is_displayed()
+        assert not browser.find_element("css selector", ".site-header").is_displayed()
+        _open(browser, site / "studies" / f"{PILOT}.html")
+        assert browser.find_element("id", "results").is_displayed()
+        assert "9.3% → 16.6%" in _text(browser)
+        browser.save_screenshot(str(shots / "pilot-print.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
