@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "kb.cli.export",
         "export_command",
-        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig.",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, "
+        "jsonld, trig.",
     ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "import": (
@@ -67,6 +68,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kb.cli.report",
         "report",
         "Write a static HTML site: evidence map, study pages, reviews, ontology.",
+    ),
+    "review": (
+        "kb.cli.review",
+        "review_group",
+        "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
     ),
     "bench": (
         "kb.cli.bench",
