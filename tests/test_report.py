@@ -56,7 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "site"
     done = _ekb_process("report", "-o", str(out), seed="1")
     assert done.returncode == 0, done.stderr
-    assert "15 study pages" in done.stderr
+    assert "15 study pages, 1 review page," in done.stderr
     return out
 
 
@@ -69,12 +69,12 @@ def test_the_site_is_the_same_bytes_in_another_process(site: Path, files: dict[s
     assert [p for p in files if on_disk[p] != files[p]] == []
 
 
-def test_one_page_per_study_plus_index_and_ontology(files: dict[str, bytes]) -> None:
+def test_one_page_per_study_and_review_plus_index_and_ontology(files: dict[str, bytes]) -> None:
     pages = sorted(p for p in files if p.endswith(".html"))
     studies = [p for p in pages if p.startswith("studies/")]
     assert len(studies) == 15
     assert f"studies/{PILOT}.html" in studies
-    assert {"index.html", "ontology.html"} <= set(pages)
+    assert {"index.html", "ontology.html", f"reviews/{REVIEW}.html"} <= set(pages)
 
 
 class _Page(HTMLParser):
@@ -342,3 +342,58 @@ def test_a_site_written_before_is_replaced(tmp_path: Path, site: Path) -> None:
     assert (out / MARKER).is_file()
     assert not (out / "studies" / "gone.html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+REVIEW = "il2-sle-ln-worked-example"
+
+
+def test_the_review_page_shows_the_question_flow_and_included_studies(
+    files: dict[str, bytes],
+) -> None:
+    import yaml
+
+    html = files[f"reviews/{REVIEW}.html"].decode()
+    # The PRISMA counts against the review's own form, counted here independently.
+    form = yaml.safe_load(
+        (Path(__file__).parent / "data" / "reviews" / f"{REVIEW}.yaml").read_text()
+    )
+    records = form["records"]
+    included = [
+        r["study"] for r in records if (r.get("full_text") or {}).get("decision") == "include"
+    ]
+    excluded = [r for r in records if r["title_abstract"]["decision"] == "exclude"]
+    assert (len(records), len(included), len(excluded)) == (15, 7, 8)
+    assert f'<th scope="row">Records screened</th><td class="n">{len(records)}</td>' in html
+    assert f'<th scope="row">Records excluded</th><td class="n">{len(excluded)}</td>' in html
+    assert (
+        f'<th scope="row">Studies included in review</th><td class="n">{len(included)}</td>' in html
+    )
+    for study_id in included:
+        assert f'href="../studies/{study_id}.html"' in html
+    assert f"reviews/{REVIEW}--prisma.svg" in files
+    assert form["question"]["text"] in html
+    index = files["index.html"].decode()
+    assert 'id="count-reviews">1<' in index and f'href="reviews/{REVIEW}.html"' in index
+
+
+def test_the_review_forest_plot_of_proteinuria_is_the_pilots_proportion(
+    files: dict[str, bytes],
+) -> None:
+    import math
+
+    # 7 of 10 as a proportion on the logit scale, back-transformed (metafor's PLO):
+    logit = math.log(7 / 3)
+    se = math.sqrt(1 / 7 + 1 / 3)
+    lb, ub = (1 / (1 + math.exp(-(logit + z * se))) for z in (-1.959964, 1.959964))
+    html = files[f"reviews/{REVIEW}.html"].decode()
+    panel = html[html.index('id="outcome-proteinuria"') :]
+    panel = panel[: panel.index("</section>")]
+    assert f"0.70 ({lb:.2f} to {ub:.2f})" in panel
+    assert f"reviews/{REVIEW}--forest-proteinuria.svg" in files
+
+
+def test_an_unknown_review_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["report", "-o", str(out), "--review", "no-such-review"])
+    assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []

@@ -218,6 +218,27 @@ def test_the_pilot_page_renders_its_numbers_each_linked_to_its_provenance(
     browser.save_screenshot(str(shots / "pilot-results.png"))
 
 
+def test_the_review_page_shows_its_flow_diagram_and_forest_plots(
+    browser: Any, site: Path, shots: Path
+) -> None:
+    pages = sorted((site / "reviews").glob("*.html"))
+    assert pages, "the shipped knowledge base has a review"
+    requested = _open(browser, pages[0])
+    assert _outside(site, requested) == []
+    assert _console_errors(browser) == []
+    text = _text(browser)
+    assert "Records screened\t15" in text or "Records screened 15" in text
+    assert "Studies included in review\t7" in text or "Studies included in review 7" in text
+    images = browser.find_elements("css selector", "img")
+    assert len(images) >= 2  # the PRISMA flow and at least one forest plot
+    for img in images:
+        assert browser.execute_script("return arguments[0].naturalWidth", img) > 0
+        assert img.get_attribute("alt")
+    # The pilot's 7 of 10 as a proportion in the proteinuria forest plot's table.
+    assert "0.70 (0.38 to 0.90)" in text
+    browser.save_screenshot(str(shots / "review.png"))
+
+
 def _internal_links(driver: Any) -> list[str]:
     return list(
         driver.execute_script(

@@ -44,8 +44,12 @@ def report(
     # so a remote endpoint would mix two sources of truth.
     store = open_store(kb_dir)
     written = build_report(store, out_dir, condition=condition, review=review, kb_dir=kb_dir)
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
     click.echo(
-        f"wrote {written.directory}/index.html: {written.studies} study pages, "
-        f"{written.reviews} review pages, {len(written.pages)} pages in all",
+        f"wrote {written.directory}/index.html: {count(written.studies, 'study page')}, "
+        f"{count(written.reviews, 'review page')}, {len(written.pages)} pages in all",
         err=True,
     )
