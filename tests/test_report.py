@@ -397,3 +397,21 @@ def test_an_unknown_review_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", "-o", str(out), "--review", "no-such-review"])
     assert result.exit_code == 2, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kb_of_one_study_and_no_reviews_gets_a_site_without_review_pages(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    kb = tmp_path / "kb"
+    assert CliRunner().invoke(cli, ["init", str(kb)]).exit_code == 0
+    shutil.copy(shipped_kb_dir() / "studies" / f"{PILOT}.ttl", kb / "studies")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["report", "-o", str(out), "--kb", str(kb)])
+    assert result.exit_code == 0, result.output
+    assert "1 study page, 0 review pages" in result.output
+    assert sorted(p.name for p in (out / "studies").iterdir()) == [f"{PILOT}.html"]
+    assert not (out / "reviews").exists()
+    index = (out / "index.html").read_text()
+    assert 'id="count-participants">10<' in index and 'id="count-reviews">0<' in index
