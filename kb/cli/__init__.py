@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "report": (
+        "kb.cli.report",
+        "report",
+        "Write a static HTML site: evidence map, study pages, reviews, ontology.",
+    ),
     "review": (
         "kb.cli.review",
         "review_group",
