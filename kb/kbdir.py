@@ -166,7 +166,8 @@ def study_ids(kb_dir: Path) -> list[str]:
 
 
 def find_study_file(kb_dir: Path, study: str) -> Path:
-    """The file of a study given by id (``il2-refractory-ln-2021``), ``res:`` CURIE, IRI or path.
+    """The file of a study given by id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI,
+    or a path.
 
     :raises UsageError: no such study (suggests the nearest id).
     """
@@ -411,8 +412,8 @@ def show_study(kb_dir: Path | None, study: str, fmt: str = "yaml") -> str:
     form = study_form(kb, study)
     if fmt == "yaml":
         head = (
-            f"# Study {form['study']['id']} as an extraction form (ekb show)."
-            " Edit, then: ekb add FILE --force\n"
+            f"# Study {form['study']['id']} as an extraction form (ekb show). "
+            "Edit, then: ekb add FILE --force\n"
         )
         return head + dump_form(form)
     return study_card(form)
@@ -483,7 +484,8 @@ def _provenance(record: dict[str, Any]) -> str:
 
 
 def study_card(form: dict[str, Any]) -> str:
-    """A readable Markdown card of a study: design, sources, population, arms, numbers, claims."""
+    """A readable Markdown card of a study form: design, sources, population, arms, numbers,
+    claims (and, for a reconciled study, which values came from a decision)."""
     from kb.forms import reconciliation as rform
 
     study = form["study"]
@@ -612,7 +614,8 @@ def study_card(form: dict[str, Any]) -> str:
 
 
 def turtle_files_in(paths_given: Sequence[Path], kb_dir: Path | None) -> list[Path]:
-    """The Turtle files ``ekb fmt`` works on: the paths given (folders expanded), else the KB's.
+    """The Turtle files ``ekb fmt`` works on: the paths given (folders expanded), else the
+    KB's studies.
 
     :raises UsageError: a path does not exist.
     """

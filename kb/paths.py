@@ -49,7 +49,8 @@ def queries_dir() -> Path:
 
 
 def shipped_kb_dir() -> Path:
-    """The shipped knowledge base: the package folder; its ``studies/`` has one file per study."""
+    """The shipped knowledge base: the package folder (``studies/``, one file per study;
+    ``reviews/``, one file per review)."""
     return PACKAGE_DIR
 
 
@@ -95,6 +96,11 @@ def checked_entry(kb_dir: Path, path: Path) -> Path:
     if not stat.S_ISREG(mode):
         raise CouldNotRun(f"{path}: not a regular file (a FIFO, device or folder); refused")
     return path
+
+
+def review_files(kb_dir: Path) -> list[Path]:
+    """The review files of a knowledge base folder (``reviews/*.ttl``), sorted by name."""
+    return sorted((kb_dir / "reviews").glob("*.ttl"))
 
 
 def kb_vocab_files(kb_dir: Path) -> list[Path]:

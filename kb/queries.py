@@ -34,6 +34,9 @@ Parameter types:
     (:mod:`kb.concepts`), and bound to the concept and every narrower concept;
 ``study``
     a study id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI; it must exist;
+``review``
+    a review id (``il2-sle-ln-worked-example``), ``res:`` CURIE or IRI; it must exist
+    (reviews are loaded beside the studies, see :mod:`kb.sysreview`);
 ``string``, ``integer``, ``decimal``, ``iri``
     a typed literal or an IRI (a CURIE with a known prefix is expanded).
 """
@@ -67,7 +70,7 @@ if TYPE_CHECKING:
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-PARAM_TYPES = ("concept", "study", "string", "integer", "decimal", "iri")
+PARAM_TYPES = ("concept", "study", "review", "string", "integer", "decimal", "iri")
 HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags"}
 #: What canned queries join GROUP_CONCAT items with (U+001F, the unit separator),
 #: so that :func:`run_query` can sort them; see the module docstring.
@@ -251,6 +254,8 @@ def _terms_for(store: Store, query: CannedQuery, param: Param, value: str) -> li
         return [sparql_iri(iri) for iri in resolve_with_narrower(store, value, param.scheme)]
     if param.type == "study":
         return [sparql_iri(resolve_study(store, value))]
+    if param.type == "review":
+        return [sparql_iri(resolve_review(store, value))]
     if param.type == "iri":
         return [sparql_iri(to_iri(value))]
     if param.type == "integer":
@@ -296,6 +301,28 @@ def resolve_study(store: Store, text: str) -> str:
     raise UsageError(
         f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them."
     )
+
+
+def resolve_review(store: Store, text: str) -> str:
+    """The IRI of a review named by its id, ``res:review/<id>`` CURIE or IRI.
+
+    :raises UsageError: no such review in the knowledge base; lists the reviews there are.
+    """
+    text = text.strip()
+    if looks_like_iri(text) or expand_curie(text):
+        iri = to_iri(text)
+    else:
+        if not text or _IRI_FORBIDDEN.search(text):
+            raise UsageError(f"not a review id: {text!r}")
+        iri = f"{RES}review/{text.removeprefix('review/')}"
+    ekb = PREFIXES["ekb"]
+    if store.ask(f"ASK {{ {sparql_iri(iri)} a <{ekb}Review> }}"):
+        return iri
+    result = store.select(f"SELECT ?id WHERE {{ ?r a <{ekb}Review> ; <{ekb}reviewId> ?id }}")
+    ids = sorted(str(row["id"]) for row in result.rows if "id" in row)
+    hint = did_you_mean(text.rsplit("/", 1)[-1], ids)
+    known = f" Reviews: {', '.join(ids)}." if ids else " The knowledge base has no reviews."
+    raise UsageError(f"no review {text!r} in the knowledge base.{hint}{known}")
 
 
 def where_insert_position(text: str) -> int:

@@ -30,7 +30,12 @@ SCHEMA_GRAPH = "https://w3id.org/evidence-kb/graph/schema"
 
 
 def graph_iri_for(study_file: Path) -> str:
-    """The named graph a study file is loaded into: its study IRI, from the file name."""
+    """The named graph a study file is loaded into: its study IRI, from the file name.
+
+    A review file (``reviews/<id>.ttl``) goes into the graph of its review IRI.
+    """
+    if study_file.parent.name == "reviews":
+        return f"{RES}review/{study_file.stem}"
     return f"{RES}study/{study_file.stem}"
 
 
@@ -68,7 +73,9 @@ class EmbeddedStore:
                 f"{kb_dir}: not a knowledge base folder (no studies/ inside);"
                 " `ekb init DIR` makes one"
             )
-        studies = paths.study_files(kb_dir)
+        # Reviews sit beside the studies (each in its own graph), so queries can
+        # join a review's decisions with the study data (the `review` parameter).
+        studies = paths.study_files(kb_dir) + paths.review_files(kb_dir)
         schema = schema_files(kb_dir) if include_schema else []
         if _use_cache(len(studies)):
             cached = _open_cached(kb_dir, schema, studies)

@@ -64,6 +64,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "report": (
+        "kb.cli.report",
+        "report",
+        "Write a static HTML site: evidence map, study pages, reviews, ontology.",
+    ),
+    "review": (
+        "kb.cli.review",
+        "review_group",
+        "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
+    ),
+    "search": (
+        "kb.cli.search",
+        "search_command",
+        "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
+    ),
     # -- double extraction (issue 20)
     "diff": (
         "kb.cli.reconcile",
@@ -74,6 +89,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kb.cli.reconcile",
         "reconcile",
         "Write the consensus of two extractions, recording every decision.",
+    ),
+    "discrepancies": (
+        "kb.cli.discrepancies",
+        "discrepancies",
+        "Registry vs publication: outcomes switched, added or omitted; enrolment changed.",
     ),
     "bench": (
         "kb.cli.bench",

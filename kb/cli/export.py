@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kb.cli.common import did_you_mean, endpoint_options, handle_errors, kb_option
+from kb.cli.completion import complete_study_ids
 from kb.export import FORMATS, format_names
 
 
@@ -44,7 +45,12 @@ def _formats_help() -> str:
     help="Write to FILE (a folder for csv) instead of standard output.",
 )
 @click.option(
-    "--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable)."
+    "--study",
+    "study_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_study_ids,
+    help="Only this study (repeatable).",
 )
 @click.option(
     "--condition",
@@ -65,6 +71,12 @@ def _formats_help() -> str:
     help="Only studies measuring this outcome; outcome tables keep only it.",
 )
 @click.option(
+    "--review",
+    metavar="REVIEW",
+    default=None,
+    help="Only the studies this review includes (its id; see `ekb review list`).",
+)
+@click.option(
     "-v",
     "--verbose",
     is_flag=True,
@@ -80,6 +92,7 @@ def export_command(
     condition: str | None,
     intervention: str | None,
     outcome: str | None,
+    review: str | None,
     verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
@@ -97,6 +110,7 @@ def export_command(
         intervention=intervention,
         outcome=outcome,
         output=output,
+        review=review,
     )
     for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kb.cli.common import handle_errors, kb_option, output_option
+from kb.cli.completion import complete_study_ids
 
 DESIGN_CHOICES = (
     "randomised",
@@ -92,7 +93,7 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 
 
 @click.command("show")
-@click.argument("study")
+@click.argument("study", shell_complete=complete_study_ids)
 @click.option(
     "-f",
     "--format",

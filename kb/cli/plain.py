@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
+from kb.cli.completion import complete_study_ids
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -29,7 +30,7 @@ def _render(plain: object, fmt: str) -> str:
 
 
 @click.command()
-@click.argument("study")
+@click.argument("study", shell_complete=complete_study_ids)
 @click.option(
     "--plain",
     is_flag=True,

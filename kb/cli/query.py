@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
+from kb.cli.completion import complete_query_names
 from kb.errors import CouldNotRun, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,7 +74,7 @@ def _escaped(result: Any) -> Any:
 
 
 @click.command("queries")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_query_names)
 @_format_option("-f", "--format")
 @output_option
 @handle_errors
@@ -94,7 +95,7 @@ def queries_command(name: str | None, fmt: str, output: Path | None) -> None:
 
 
 @click.command("query")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_query_names)
 @click.option(
     "-p",
     "--param",

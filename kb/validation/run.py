@@ -179,17 +179,21 @@ def validate_paths(
 ) -> ValidationReport:
     """Validate the files and folders given (see :func:`study_files_in`).
 
+    Review files (in a ``reviews/`` folder, or declaring an ``ekb:Review``) are
+    checked against the review shapes (:mod:`kb.sysreview.validate`).
+
     :raises UsageError: a path does not exist or a folder holds no Turtle file.
     :raises RdfSyntaxError: a file is not valid Turtle.
     """
-    return validate_files(
-        study_files_in(paths_given),
-        kb_dir,
-        validator,
-        jobs=jobs,
-        progress=progress,
-        engine=engine,
-    )
+    from kb.sysreview.validate import split_review_files, with_review_reports
+
+    studies, reviews = split_review_files(study_files_in(paths_given), paths_given)
+    report = ValidationReport()
+    if studies:
+        report = validate_files(
+            studies, kb_dir, validator, jobs=jobs, progress=progress, engine=engine
+        )
+    return with_review_reports(report, reviews, kb_dir)
 
 
 def validate_kb(
@@ -199,7 +203,7 @@ def validate_kb(
     validator: StudyValidator | None = None,
     engine: str = "auto",
 ) -> ValidationReport:
-    """Validate every study of a knowledge base (default ``$EKB_KB`` or the shipped one).
+    """Validate every study and review of a knowledge base (default ``$EKB_KB`` or the shipped one).
 
     Files are named relative to the knowledge base folder (``studies/x.ttl``).
 
@@ -209,7 +213,7 @@ def validate_kb(
     files = paths.study_files(kb_dir)
     if not files:
         raise UsageError(f"{kb_dir}: no study files in {kb_dir / 'studies'}")
-    return validate_files(
+    report = validate_files(
         files,
         kb_dir,
         validator,
@@ -218,3 +222,8 @@ def validate_kb(
         progress=progress,
         engine=engine,
     )
+    # The knowledge base's reviews too (reviews/*.ttl), with the review shapes.
+    from kb.sysreview.validate import with_review_reports
+
+    reviews = paths.review_files(kb_dir)
+    return with_review_reports(report, reviews, kb_dir, [f"reviews/{f.name}" for f in reviews])
