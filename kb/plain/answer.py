@@ -456,9 +456,12 @@ def _bottom_line(
         return "Bottom line: the one randomised trial we hold does not say if it met its main goal."
     how_many = "none" if met == 0 else count_word(met)
     its = "its" if met <= 1 else "their"
+    # A trial whose main result is not held (or not tested) is not counted as missing it.
+    unknown = n - met - sum(1 for v in verdicts if v is False)
+    rest = f" For {count_word(unknown)}, the sources we hold do not say." if unknown else ""
     return (
         f"Bottom line: {how_many} of the {count_word(n)} randomised trials we hold "
-        f"met {its} main goal."
+        f"met {its} main goal.{rest}"
     )
 
 
