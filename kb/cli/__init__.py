@@ -69,6 +69,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "review_group",
         "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
     ),
+    "search": (
+        "kb.cli.search",
+        "search_command",
+        "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
+    ),
     # -- double extraction (issue 20)
     "diff": (
         "kb.cli.reconcile",

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kb.cli.common import did_you_mean, endpoint_options, handle_errors, kb_option
+from kb.cli.completion import complete_study_ids
 from kb.export import FORMATS, format_names
 
 
@@ -44,7 +45,12 @@ def _formats_help() -> str:
     help="Write to FILE (a folder for csv) instead of standard output.",
 )
 @click.option(
-    "--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable)."
+    "--study",
+    "study_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_study_ids,
+    help="Only this study (repeatable).",
 )
 @click.option(
     "--condition",

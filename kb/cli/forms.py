@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kb.cli.common import handle_errors, kb_option, output_option
+from kb.cli.completion import complete_study_ids
 
 DESIGN_CHOICES = (
     "randomised",
@@ -92,7 +93,7 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 
 
 @click.command("show")
-@click.argument("study")
+@click.argument("study", shell_complete=complete_study_ids)
 @click.option(
     "-f",
     "--format",
@@ -109,8 +110,11 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 def show(study: str, fmt: str, kb_dir: Path | None, output: Path | None) -> None:
     """Show one study (by id) as a form, as Turtle or as a readable card."""
     from kb.kbdir import show_study
+    from kb.text import escape_controls
 
-    _write(show_study(kb_dir, study, fmt), output)
+    text = show_study(kb_dir, study, fmt)
+    # A card is for reading: control characters in titles must not reach a terminal.
+    _write(escape_controls(text) if fmt == "md" else text, output)
 
 
 @click.command("fmt")

@@ -90,7 +90,9 @@ def validate(
     if fmt == "json":
         click.echo(report.to_json(), nl=False)
     else:
-        click.echo(format_text(report, _SEVERITY_CHOICES[severity]), nl=False)
+        from kb.text import escape_controls
+
+        click.echo(escape_controls(format_text(report, _SEVERITY_CHOICES[severity])), nl=False)
     if not report.conforms:
         sys.exit(1)
 

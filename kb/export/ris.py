@@ -143,5 +143,20 @@ def render(store: Any, selection: Any, *, fmt: str = "ris", output: Path | None 
             return ""
 
     data = extract(store, selection)
-    text = rispy.dumps(records(data), implementation=_Writer)
+    text = rispy.dumps([_one_line(rec) for rec in records(data)], implementation=_Writer)
     return Rendered({"": text.encode("utf-8")})
+
+
+def _one_line(record: dict[str, Any]) -> dict[str, Any]:
+    """Every field on one line: RIS is line-based, so a line break inside a title
+    followed by ``ER  -`` / ``TY  -`` would end the record and forge another."""
+    import re
+
+    def flat(value: Any) -> Any:
+        if isinstance(value, str):
+            return re.sub(r"\s*[\r\n\u2028\u2029\x85\x0b\x0c]+\s*", " ", value).strip()
+        if isinstance(value, list):
+            return [flat(v) for v in value]
+        return value
+
+    return {key: flat(value) for key, value in record.items()}

@@ -47,7 +47,7 @@ class FormError(CheckFailed):
         )
 
 
-def _field_schema(f: Field) -> dict[str, Any]:
+def field_schema(f: Field) -> dict[str, Any]:
     item = dict(f.kind.schema)
     item["description"] = f.help
     item["x-expect"] = f.kind.expect
@@ -63,7 +63,7 @@ def _field_schema(f: Field) -> dict[str, Any]:
 
 
 def _record_schema(section: Section, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    props = {f.name: _field_schema(f) for f in section.all_fields}
+    props = {f.name: field_schema(f) for f in section.all_fields}
     props.update(extra or {})
     required = [f.name for f in section.all_fields if f.required]
     schema: dict[str, Any] = {
@@ -95,7 +95,7 @@ def json_schema() -> dict[str, Any]:
         "type": "object",
         "description": "provenance applied to every record that leaves these fields blank",
         "x-expect": "a mapping of fields",
-        "properties": {f.name: _field_schema(f) for f in DEFAULTS_FIELDS},
+        "properties": {f.name: field_schema(f) for f in DEFAULTS_FIELDS},
         "additionalProperties": False,
     }
     props: dict[str, Any] = {

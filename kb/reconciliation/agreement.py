@@ -16,6 +16,7 @@ otherwise.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -159,8 +160,6 @@ class AgreementSummary:
 
 
 def _pattern(path: str, field_name: str) -> str:
-    import re
-
     return re.sub(r"\[[^\]]*\]", "[]", path) + "." + field_name
 
 

@@ -137,24 +137,15 @@ def read_decisions(path: Path) -> Decisions:
 
 
 def _check_new_value(f: Field, value: Any, vocab: Vocabulary) -> str | None:
-    """Why a new value does not suit a field (``None`` when it does)."""
+    """Why a new value does not suit a field (``None`` when it does): the field's own JSON
+    Schema, as the form check uses it, and for a concept that it resolves."""
     from jsonschema import Draft202012Validator
 
-    from kb.forms.schema import _field_schema  # the field's own schema, as the form check uses
+    from kb.forms.schema import field_schema
 
-    # Text-like fields accept numbers typed without quotes, as forms do.
-    if f.kind in (kinds.TEXT, kinds.DATE, kinds.PARTIAL_DATE, kinds.KEY, kinds.REF, kinds.CONCEPT):
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            or hasattr(value, "as_tuple")
-        ):
-            value = str(value)
-    if f.multi and not isinstance(value, list):
-        value = [value]
-    schema = _field_schema(f)
-    errors = list(Draft202012Validator(schema).iter_errors(value))
-    if errors:
+    value = _coerce(f, value)  # text fields take numbers typed without quotes, as forms do
+    schema = field_schema(f)
+    if any(True for _ in Draft202012Validator(schema).iter_errors(value)):
         return f"must be {schema.get('x-expect', 'valid')} (got {value_text(value)!r})"
     if f.kind is kinds.CONCEPT and f.scheme is not None:
         for item in value if isinstance(value, list) else [value]:
@@ -301,7 +292,7 @@ def reconcile(
             problems.append(f"decisions.{d.path}.value: {why}")
     if missing:
         listed = "\n".join(
-            f"  {d.path} ({d.kind}): a {_shown(d.a)}, b {_shown(d.b)}" for d in missing
+            f"    {d.path} ({d.kind}): a {_shown(d.a)}, b {_shown(d.b)}" for d in missing
         )
         problems.append(
             f"{len(missing)} disagreement{'s' if len(missing) != 1 else ''} without a decision "
