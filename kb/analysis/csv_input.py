@@ -101,9 +101,7 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
                     f"{path}:{lineno}: column {col}: {row[col]!r} is not a number"
                 ) from exc
             if not math.isfinite(values[col] or 0.0):  # "inf", "nan", "1e400"
-                raise UsageError(
-                    f"{path}:{lineno}: column {col}: {row[col]!r} is not a finite number"
-                )
+                raise UsageError(f"{path}:{lineno}: column {col}: {row[col]!r} is not finite")
         label = row.get(label_col, "") if label_col else ""
         if label_col == "study" and label and "author" in row and row["author"]:
             label = f"{row['author']}" + (f" {row['year']}" if row.get("year") else "")
