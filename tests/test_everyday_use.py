@@ -174,6 +174,7 @@ def test_kb_option_is_on_every_command_that_works_on_a_knowledge_base() -> None:
     documented = {
         "queries",
         "new",
+        "review new",
         "init",
         "bench generate",
         "bench run",
