@@ -77,7 +77,11 @@ def _parse_options(text: str, where: int) -> dict[str, str]:
 
 
 def _code_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
-    """Every fenced or indented code block: (index of its first line, its lines de-indented)."""
+    """Every fenced or indented code block: (index of its first line, its lines de-indented).
+
+    The body of a fenced block starts on the line after its first line; an indented block's on
+    its first line (see :func:`_body_offset`).
+    """
     blocks: list[tuple[int, list[str]]] = []
     i = 0
     while i < len(lines):
@@ -104,6 +108,11 @@ def _code_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
             continue
         i += 1
     return blocks
+
+
+def _body_offset(first_line: str) -> int:
+    """1 when a block's first line is its opening fence, else 0."""
+    return 1 if _FENCE.match(first_line) else 0
 
 
 def _marker_before(lines: list[str], start: int) -> re.Match[str] | None:
@@ -138,7 +147,8 @@ def parse_readme(text: str) -> tuple[list[Example], list[str]]:
             problems.append(f'README.md:{start + 1}: a skipped example needs reason="..."')
         for offset, line in enumerate(body):
             if line.startswith("$ "):
-                example.steps.append(Step(line[2:], [], start + 2 + offset))
+                body_line = start + 1 + offset + _body_offset(lines[start])
+                example.steps.append(Step(line[2:], [], body_line))
             elif example.steps:
                 example.steps[-1].expected.append(line)
         if not example.steps:
