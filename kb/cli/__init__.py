@@ -68,6 +68,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench_group",
         "Benchmark against rdflib + pySHACL; generate synthetic KBs.",
     ),
+    # risk of bias and GRADE (issue 15)
+    "rob": (
+        "kb.cli.rob",
+        "rob_group",
+        "Risk of bias per result (RoB 2, ROBINS-I V2): check forms, robvis table and plots.",
+    ),
 }
 
 
