@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "kb.cli.export",
         "export_command",
-        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld, trig.",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, "
+        "jsonld, trig.",
     ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "import": (
@@ -73,6 +74,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kb.cli.rob",
         "rob_group",
         "Risk of bias per result (RoB 2, ROBINS-I V2): check forms, robvis table and plots.",
+    ),
+    "grade": (
+        "kb.cli.grade",
+        "grade_group",
+        "GRADE certainty per outcome of a review: suggested ratings and final ones.",
+    ),
+    "sof": (
+        "kb.cli.sof",
+        "sof_command",
+        "A review's Summary of Findings: pooled effects, absolute effects, GRADE certainty.",
     ),
 }
 

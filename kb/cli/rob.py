@@ -157,3 +157,103 @@ def plot_command(forms: tuple[Path, ...], kind: str, output: Path, title: str | 
     else:
         summary_bars(assessments, output, title=title)  # type: ignore[arg-type]
     click.echo(f"ekb: {kind} plot written to {output}", err=True)
+
+
+@rob_group.command("add")
+@click.argument("forms", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--review", "review", required=True, help="The review the assessments belong to.")
+@click.option("--force", is_flag=True, default=False, help="Replace an existing assessment.")
+@click.option(
+    "--kb",
+    "kb_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="EKB_KB",
+    default=None,
+    help="Knowledge base folder (default: $EKB_KB, else the shipped KB).",
+)
+@handle_errors
+def add_command(forms: tuple[Path, ...], review: str, force: bool, kb_dir: Path | None) -> None:
+    """Check RoB forms against REVIEW (its outcomes, its included studies) and store them in
+    the review's file. Each form is checked before anything is written; a bad form writes
+    nothing.
+    """
+    from kb.paths import expand_inputs
+    from kb.rob.assessment import assess_file
+    from kb.rob.store import add_assessment
+
+    files = expand_inputs(
+        forms,
+        lambda d: sorted([*d.glob("*.yaml"), *d.glob("*.yml")]),
+        "holds no .yaml risk-of-bias forms",
+    )
+    for f in files:  # judge every form first: all or nothing for the form checks
+        assess_file(f)
+    for f in files:
+        a = add_assessment(f, review, kb_dir, force=force)
+        click.echo(
+            f"ekb: stored {a.tool} assessment of {a.study} for {a.outcome} "
+            f"(overall: {a.overall.final})",
+            err=True,
+        )
+
+
+@rob_group.command("show")
+@click.argument("review")
+@click.option("--outcome", default=None, help="Only this outcome of the question.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "robvis"]),
+    default="table",
+    show_default=True,
+    help="Table, JSON, or the robvis CSV (with the meta-analysis Weight when --outcome is given).",
+)
+@output_option
+@click.option(
+    "--kb",
+    "kb_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="EKB_KB",
+    default=None,
+    help="Knowledge base folder (default: $EKB_KB, else the shipped KB).",
+)
+@handle_errors
+def show_command(
+    review: str, outcome: str | None, fmt: str, output: Path | None, kb_dir: Path | None
+) -> None:
+    """The RoB assessments stored in REVIEW, judged again from their stored answers."""
+    from kb.errors import UsageError
+    from kb.rob.store import review_assessments
+
+    found = review_assessments(kb_dir, review)
+    if outcome is not None:
+        found = [a for a in found if a.outcome == outcome]
+    if not found:
+        raise UsageError(
+            f"review {review} has no risk-of-bias assessments"
+            + (f" for {outcome}" if outcome else "")
+        )
+    if fmt == "json":
+        text = json.dumps([a.summary() for a in found], indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "robvis":
+        from kb.rob.robvis import format_csv, robvis_table
+
+        weights = None
+        if outcome is not None:
+            from kb.grade.sof import build
+
+            [row] = build(review, kb_dir, outcome=outcome).rows
+            weights = row.weights or None
+        header, rows, left_out = robvis_table(found, weights)
+        text = format_csv(header, rows)
+        for a in left_out:
+            click.echo(f"ekb: not assessed, left out: {a.study} ({a.not_assessed})", err=True)
+    else:
+        text = "".join(_format_check(a, "table") + "\n" for a in found)
+    if output is not None:
+        from kb.fileio import atomic_write_text
+
+        atomic_write_text(output, text)
+    else:
+        click.echo(text, nl=False)

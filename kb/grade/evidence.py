@@ -217,16 +217,21 @@ def absolute_effect(ev: OutcomeEvidence) -> AbsoluteEffect | None:
 
     Intervention risk = ACR x RR (RR), ACR x OR / (1 - ACR + ACR x OR) (OR) or ACR + RD
     (Cochrane Handbook 14.1.5.1); the difference's CI applies the same formula to the
-    bounds of the relative effect's CI.
+    bounds of the relative effect's CI. Risks are kept within 0 to 1,000 per 1,000.
     """
     acr = ev.comparator_risk
     if ev.estimate is None or ev.ci is None or acr is None or ev.measure not in {"RR", "OR", "RD"}:
         return None
     if ev.measure == "OR" and not 0 < acr < 1:
         return None
-    risk = _apply(ev.measure, acr, ev.estimate)
-    lo = _apply(ev.measure, acr, ev.ci[0])
-    hi = _apply(ev.measure, acr, ev.ci[1])
+
+    # A risk cannot pass 1,000 per 1,000 (RR x ACR can): capped there, as GRADEpro does.
+    def risk_of(effect: float) -> float:
+        return min(1.0, max(0.0, _apply(ev.measure, acr, effect)))
+
+    risk = risk_of(ev.estimate)
+    lo = risk_of(ev.ci[0])
+    hi = risk_of(ev.ci[1])
     n = sum(1 for s in ev.studies if s.comparator_risk is not None)
     basis = f"median comparator-group risk of {n} {'study' if n == 1 else 'studies'} ({acr:.3f})"
     return AbsoluteEffect(

@@ -41,7 +41,7 @@ class DomainRating:
 
     @property
     def levels(self) -> int:
-        if self.final is None:
+        if self.final is None or self.final == rules.NOT_ASSESSABLE:
             return 0
         return rules.level_change(self.domain, self.final)
 
@@ -58,6 +58,8 @@ class Certainty:
         """One footnote per domain that changed the level (or could not be rated)."""
         notes = []
         for d in self.domains:
+            if d.final == rules.NOT_ASSESSABLE and d.domain == "publication bias":
+                continue  # not rated down ("undetected"); no footnote needed
             if d.final is None and d.domain in rules.DOWN_DOMAINS:
                 notes.append(f"{d.domain.capitalize()} not rated: {d.reason}")
             elif d.levels:
@@ -109,6 +111,8 @@ def rate(
         source = rules.RULE_SOURCES.get(s.rule, "")
         if f is None:
             final = s.rating if s.is_rating else None
+            if s.domain == "publication bias" and s.rating == rules.NOT_ASSESSABLE:
+                final = rules.NOT_ASSESSABLE
             if final is None and s.domain in rules.UP_DOMAINS:
                 final = rules.NO_UPGRADE  # nothing judged: no rating up
             out.append(DomainRating(s.domain, s.rating, s.rule, source, final, s.reason, False))

@@ -436,6 +436,11 @@ def certainty(start: str, finals: dict[str, str]) -> tuple[str | None, str]:
     :returns: ``(level, how)``; ``level`` is ``None`` when a rating-down domain has no final
         rating (e.g. risk of bias not assessed and no reviewer's rating): no guess.
     """
+    # Publication bias that cannot be assessed (< 10 studies) is not rated down: GRADE calls
+    # it "undetected". Every other domain needs a rating.
+    finals = dict(finals)
+    if finals.get("publication bias") == NOT_ASSESSABLE:
+        finals["publication bias"] = NOT_SERIOUS
     unrated = [d for d in DOWN_DOMAINS if finals.get(d) not in DOWN_LEVELS]
     if unrated:
         return None, "not rated: no final rating for " + ", ".join(unrated)
