@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import UsageError
 from kb.namespaces import AGENT, COND, DESIGN, OUTC, SRCTYPE, TERM, shorten
-from kb.queries import expand_curie, looks_like_iri, sparql_iri, sparql_string, to_iri
+from kb.sparql_terms import expand_curie, looks_like_iri, sparql_iri, sparql_string, to_iri
 
 if TYPE_CHECKING:
     from kb.store import Store

@@ -49,7 +49,8 @@ def queries_dir() -> Path:
 
 
 def shipped_kb_dir() -> Path:
-    """The shipped knowledge base: the package folder, whose ``studies/`` holds one file per study."""
+    """The shipped knowledge base: the package folder (``studies/``, one file per study;
+    ``reviews/``, one file per review)."""
     return PACKAGE_DIR
 
 
@@ -62,6 +63,11 @@ def default_kb_dir() -> Path:
 def study_files(kb_dir: Path) -> list[Path]:
     """The study files of a knowledge base folder, sorted by name."""
     return sorted((kb_dir / "studies").glob("*.ttl"))
+
+
+def review_files(kb_dir: Path) -> list[Path]:
+    """The review files of a knowledge base folder (``reviews/*.ttl``), sorted by name."""
+    return sorted((kb_dir / "reviews").glob("*.ttl"))
 
 
 def kb_vocab_files(kb_dir: Path) -> list[Path]:

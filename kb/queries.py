@@ -34,6 +34,9 @@ Parameter types:
     (:mod:`kb.concepts`), and bound to the concept and every narrower concept;
 ``study``
     a study id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI; it must exist;
+``review``
+    a review id (``il2-sle-ln-worked-example``), ``res:`` CURIE or IRI; it must exist
+    (reviews are loaded beside the studies, see :mod:`kb.sysreview`);
 ``string``, ``integer``, ``decimal``, ``iri``
     a typed literal or an IRI (a CURIE with a known prefix is expanded).
 """
@@ -49,7 +52,16 @@ from typing import TYPE_CHECKING, Any
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
 from kb.namespaces import PREFIXES, RES
-from kb.text import did_you_mean, quoted_string
+from kb.sparql_terms import (  # re-exported: callers import the term helpers from here too
+    _IRI_FORBIDDEN,
+    expand_curie,
+    looks_like_iri,
+    sparql_iri,
+    sparql_literal,
+    sparql_string,
+    to_iri,
+)
+from kb.text import did_you_mean
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -58,82 +70,15 @@ if TYPE_CHECKING:
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-PARAM_TYPES = ("concept", "study", "string", "integer", "decimal", "iri")
+PARAM_TYPES = ("concept", "study", "review", "string", "integer", "decimal", "iri")
 HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags"}
 #: What canned queries join GROUP_CONCAT items with (U+001F, the unit separator),
 #: so that :func:`run_query` can sort them; see the module docstring.
 LIST_SEPARATOR = "\x1f"
 PARAM_KEYS = {"name", "type", "required", "default", "scheme", "description", "variable"}
 
-# Characters IRIREF forbids (SPARQL 1.1 grammar, production [139]), plus controls and space.
-_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
-_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)?:([^\s]*)$")
 _WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
-
-# ---------------------------------------------------------------------------
-# RDF terms as SPARQL text
-
-
-def sparql_string(value: str) -> str:
-    """A SPARQL string literal whose value is exactly ``value`` (see :func:`kb.text.quoted_string`).
-
-    >>> sparql_string('say "hi" } #')
-    '"say \\\\"hi\\\\" } #"'
-    """
-    return quoted_string(value)
-
-
-def sparql_literal(value: str, datatype: str | None = None) -> str:
-    """A (typed) literal: ``"12"^^<http://www.w3.org/2001/XMLSchema#integer>``."""
-    text = sparql_string(value)
-    return f"{text}^^{sparql_iri(datatype)}" if datatype else text
-
-
-def sparql_iri(iri: str) -> str:
-    """``<iri>``, after checking that nothing in it could end the IRI early.
-
-    :raises UsageError: the IRI holds a character IRIs may not hold (space, ``<``, ``>``, ``"``...).
-    """
-    bad = _IRI_FORBIDDEN.search(iri)
-    if bad or not iri:
-        raise UsageError(f"not a valid IRI: {iri!r}")
-    return f"<{iri}>"
-
-
-def expand_curie(text: str) -> str | None:
-    """The full IRI of a CURIE with a known prefix (``cond:lupus-nephritis``), else ``None``."""
-    match = _CURIE.match(text)
-    if not match or match.group(1) is None or match.group(1) not in PREFIXES:
-        return None
-    return PREFIXES[match.group(1)] + match.group(2)
-
-
-def looks_like_iri(text: str) -> bool:
-    """True for ``<...>`` and for absolute IRIs with a scheme such as ``https:`` or ``urn:``."""
-    if text.startswith("<") and text.endswith(">"):
-        return True
-    return bool(re.match(r"^(https?|urn|file|ftp):", text, re.IGNORECASE))
-
-
-def to_iri(text: str) -> str:
-    """A user's IRI, ``<IRI>`` or CURIE as a full IRI.
-
-    :raises UsageError: neither an absolute IRI nor a CURIE with a known prefix.
-    """
-    text = text.strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1]
-    if looks_like_iri(text):
-        sparql_iri(text)  # validates
-        return text
-    expanded = expand_curie(text)
-    if expanded is None:
-        known = ", ".join(sorted(PREFIXES))
-        raise UsageError(f"{text!r} is neither an IRI nor a CURIE with a known prefix ({known})")
-    sparql_iri(expanded)
-    return expanded
-
 
 # ---------------------------------------------------------------------------
 # The catalogue
@@ -309,6 +254,8 @@ def _terms_for(store: Store, query: CannedQuery, param: Param, value: str) -> li
         return [sparql_iri(iri) for iri in resolve_with_narrower(store, value, param.scheme)]
     if param.type == "study":
         return [sparql_iri(resolve_study(store, value))]
+    if param.type == "review":
+        return [sparql_iri(resolve_review(store, value))]
     if param.type == "iri":
         return [sparql_iri(to_iri(value))]
     if param.type == "integer":
@@ -354,6 +301,28 @@ def resolve_study(store: Store, text: str) -> str:
     raise UsageError(
         f"no study {text!r} in the knowledge base.{hint} `ekb query studies` lists them."
     )
+
+
+def resolve_review(store: Store, text: str) -> str:
+    """The IRI of a review named by its id, ``res:review/<id>`` CURIE or IRI.
+
+    :raises UsageError: no such review in the knowledge base; lists the reviews there are.
+    """
+    text = text.strip()
+    if looks_like_iri(text) or expand_curie(text):
+        iri = to_iri(text)
+    else:
+        if not text or _IRI_FORBIDDEN.search(text):
+            raise UsageError(f"not a review id: {text!r}")
+        iri = f"{RES}review/{text.removeprefix('review/')}"
+    ekb = PREFIXES["ekb"]
+    if store.ask(f"ASK {{ {sparql_iri(iri)} a <{ekb}Review> }}"):
+        return iri
+    result = store.select(f"SELECT ?id WHERE {{ ?r a <{ekb}Review> ; <{ekb}reviewId> ?id }}")
+    ids = sorted(str(row["id"]) for row in result.rows if "id" in row)
+    hint = did_you_mean(text.rsplit("/", 1)[-1], ids)
+    known = f" Reviews: {', '.join(ids)}." if ids else " The knowledge base has no reviews."
+    raise UsageError(f"no review {text!r} in the knowledge base.{hint}{known}")
 
 
 def where_insert_position(text: str) -> int:

@@ -38,7 +38,7 @@ from rdflib.term import Identifier
 
 from kb import __version__
 from kb.errors import EndpointError, UsageError
-from kb.store import QueryResult, _reject_updates
+from kb.store_api import QueryResult, _reject_updates
 
 #: Environment variables that carry credentials for endpoints and graph stores.
 TOKEN_ENV = "EKB_STORE_TOKEN"

@@ -14,9 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -25,38 +23,19 @@ from rdflib.term import Identifier
 from kb import paths
 from kb.errors import CouldNotRun, RdfSyntaxError, UsageError
 from kb.namespaces import RES
+from kb.store_api import QueryResult, Store, _reject_updates  # re-exported
 
 #: Graph that holds the ontology and vocabularies.
 SCHEMA_GRAPH = "https://w3id.org/evidence-kb/graph/schema"
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """Rows of a SELECT query: ``columns`` in projection order, each row a dict of rdflib terms.
-
-    A variable left unbound in a row is absent from that row's dict.
-    """
-
-    columns: list[str]
-    rows: list[dict[str, Identifier]] = field(default_factory=list)
-
-    def values(self, column: str) -> list[Identifier | None]:
-        """The column as a list, with ``None`` where unbound."""
-        return [row.get(column) for row in self.rows]
-
-
-class Store(Protocol):
-    """What the rest of the library needs from an RDF backend."""
-
-    def select(self, query: str) -> QueryResult: ...
-
-    def ask(self, query: str) -> bool: ...
-
-    def construct(self, query: str) -> list[tuple[Identifier, Identifier, Identifier]]: ...
-
-
 def graph_iri_for(study_file: Path) -> str:
-    """The named graph a study file is loaded into: its study IRI, from the file name."""
+    """The named graph a study file is loaded into: its study IRI, from the file name.
+
+    A review file (``reviews/<id>.ttl``) goes into the graph of its review IRI.
+    """
+    if study_file.parent.name == "reviews":
+        return f"{RES}review/{study_file.stem}"
     return f"{RES}study/{study_file.stem}"
 
 
@@ -70,17 +49,6 @@ def _to_rdflib(term: object) -> Identifier:
             return Literal(term.value, lang=term.language)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unexpected term {term!r}")
-
-
-def _reject_updates(query: str) -> None:
-    # pyoxigraph's query() refuses updates itself; this gives the clearer message.
-    head = " ".join(line for line in query.splitlines() if not line.lstrip().startswith("#"))
-    words = {w.upper() for w in head.replace("{", " ").split()}
-    if words & {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"}:
-        if not words & {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
-            raise UsageError(
-                "updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)"
-            )
 
 
 class EmbeddedStore:
@@ -100,9 +68,12 @@ class EmbeddedStore:
         kb_dir = kb_dir if kb_dir is not None else paths.default_kb_dir()
         if not (kb_dir / "studies").is_dir():
             raise CouldNotRun(
-                f"{kb_dir}: not a knowledge base folder (no studies/ inside); `ekb init DIR` makes one"
+                f"{kb_dir}: not a knowledge base folder (no studies/ inside);"
+                " `ekb init DIR` makes one"
             )
-        studies = paths.study_files(kb_dir)
+        # Reviews sit beside the studies (each in its own graph), so queries can
+        # join a review's decisions with the study data (the `review` parameter).
+        studies = paths.study_files(kb_dir) + paths.review_files(kb_dir)
         schema = schema_files(kb_dir) if include_schema else []
         if _use_cache(len(studies)):
             cached = _open_cached(kb_dir, schema, studies)

@@ -443,6 +443,7 @@ def test_a_study_with_violations_is_not_written_and_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kb.importers import ctgov
+    from kb.importers.ctgov import writing
 
     real_map = ctgov.map_record
 
@@ -452,7 +453,7 @@ def test_a_study_with_violations_is_not_written_and_exits_1(
         imported.graph.remove((study, EKB.design, None))  # a design is required
         return imported
 
-    monkeypatch.setattr(ctgov, "map_record", broken)
+    monkeypatch.setattr(writing, "map_record", broken)
     kb = new_kb(tmp_path)
     result = run("import", "ctgov", str(REAL_DIR / "NCT03418623.json"), "--kb", str(kb))
     assert result.exit_code == 1

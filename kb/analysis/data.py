@@ -580,6 +580,7 @@ def query_rows(
     kb_dir: Path | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
+    review: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the ``meta-input`` canned query for an outcome (and condition, intervention).
 
@@ -598,6 +599,8 @@ def query_rows(
         params["condition"] = condition
     if intervention:
         params["intervention"] = intervention
+    if review:
+        params["review"] = review
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
     result = queries.run_query(store, "meta-input", params)
     return [dict(row) for row in result.rows]
@@ -614,6 +617,7 @@ def from_kb(
     kb_dir: Path | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
+    review: str | None = None,
 ) -> MetaInput:
     """:func:`from_rows` over the ``meta-input`` query's rows.
 
@@ -626,6 +630,7 @@ def from_kb(
         kb_dir=kb_dir,
         endpoint=endpoint,
         timeout=timeout,
+        review=review,
     )
     if not rows:
         scope = [f"outcome {outcome!r}"]
@@ -633,6 +638,8 @@ def from_kb(
             scope.append(f"condition {condition!r}")
         if intervention:
             scope.append(f"intervention {intervention!r}")
+        if review:
+            scope.append(f"the studies review {review!r} includes")
         raise CheckFailed(f"no results in the knowledge base for {' and '.join(scope)}")
     labels = sorted(
         {str(_plain(r.get("outcome_label"))) for r in rows if r.get("outcome_label") is not None}

@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "review": (
+        "kb.cli.review",
+        "review_group",
+        "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
+    ),
     "bench": (
         "kb.cli.bench",
         "bench_group",

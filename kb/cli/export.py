@@ -30,7 +30,8 @@ def _formats_help() -> str:
     "export",
     help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n"
     + _formats_help()
-    + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same bytes."
+    + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same"
+    " bytes."
     " csv writes a folder (-o DIR); the others write -o FILE or standard output."
     " Exit 1 when no study matches, or when RevMan cannot carry any selected study (single-arm).",
 )
@@ -63,6 +64,12 @@ def _formats_help() -> str:
     default=None,
     help="Only studies measuring this outcome; outcome tables keep only it.",
 )
+@click.option(
+    "--review",
+    metavar="REVIEW",
+    default=None,
+    help="Only the studies this review includes (its id; see `ekb review list`).",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -73,6 +80,7 @@ def export_command(
     condition: str | None,
     intervention: str | None,
     outcome: str | None,
+    review: str | None,
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
@@ -89,6 +97,7 @@ def export_command(
         intervention=intervention,
         outcome=outcome,
         output=output,
+        review=review,
     )
     for message in rendered.messages:
         click.echo(message, err=True)

@@ -29,6 +29,12 @@ _METHODS = ("REML", "DL", "EE", "FE", "PM")
     "--intervention", default=None, help="Only arms receiving this agent (CURIE, IRI or label)."
 )
 @click.option(
+    "--review",
+    default=None,
+    metavar="REVIEW",
+    help="Only the studies this review includes (its id; see `ekb review list`).",
+)
+@click.option(
     "--measure",
     type=click.Choice(_MEASURES, case_sensitive=False),
     default=None,
@@ -94,6 +100,7 @@ def meta(
     data_file: Path | None,
     condition: str | None,
     intervention: str | None,
+    review: str | None,
     measure: str | None,
     method: str,
     timepoint: float | None,
@@ -123,10 +130,10 @@ def meta(
     if data_file is not None and outcome:
         raise UsageError("give either an OUTCOME or --data FILE.csv, not both")
     if data_file is not None and (
-        condition or intervention or timepoint is not None or combine_subgroups
+        condition or intervention or review or timepoint is not None or combine_subgroups
     ):
         raise UsageError(
-            "--condition, --intervention, --timepoint and --combine-subgroups "
+            "--condition, --intervention, --review, --timepoint and --combine-subgroups "
             "select from the knowledge base; "
             "not with --data"
         )
@@ -142,6 +149,7 @@ def meta(
             outcome,
             condition=condition,
             intervention=intervention,
+            review=review,
             measure=measure_up,
             timepoint=timepoint,
             combine_subgroups=combine_subgroups,

@@ -124,10 +124,12 @@ def export(
     intervention: str | None = None,
     outcome: str | None = None,
     output: Path | None = None,
+    review: str | None = None,
 ) -> Rendered:
     """Select studies, render them in ``fmt`` and write to ``output`` (see :func:`write`).
 
-    :raises UsageError: unknown format, unknown study id or concept, or a folder format without ``-o``.
+    :raises UsageError: unknown format, unknown study id, review or concept, or a folder format
+        without ``-o``.
     :raises CheckFailed: no study matches the filters.
     :raises CouldNotRun: the knowledge base or endpoint cannot be read.
     """
@@ -145,6 +147,7 @@ def export(
         condition=condition,
         intervention=intervention,
         outcome=outcome,
+        review=review,
     )
     rendered = render(fmt, store, selection, output=output)
     write(rendered, output)

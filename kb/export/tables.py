@@ -98,8 +98,13 @@ def select_studies(
     condition: str | None = None,
     intervention: str | None = None,
     outcome: str | None = None,
+    review: str | None = None,
 ) -> Selection:
     """The studies matching every filter given (all studies when none is).
+
+    ``review`` (a review id) keeps the studies the review includes: those of its
+    records whose full-text decision is include (read from the store, so it works
+    on a remote endpoint that holds the review too).
 
     Concept filters accept what :func:`kb.concepts.resolve_with_narrower` accepts (a CURIE,
     an IRI, a label or synonym) and include narrower concepts: ``--condition lupus`` covers
@@ -128,6 +133,18 @@ def select_studies(
             wanted.add(by_id[sid])
         selected &= wanted
         said.append("studies " + ", ".join(sorted(set(study_ids))))
+
+    if review is not None:
+        from kb.queries import resolve_review
+
+        review_iri = resolve_review(store, review)
+        hits = store.select(
+            f"PREFIX ekb: <{EKB}>\nSELECT DISTINCT ?study WHERE {{ <{review_iri}> ekb:hasRecord"
+            " ?record . ?record ekb:reportOf ?study ; ekb:fullTextDecision/ekb:decision"
+            " <https://w3id.org/evidence-kb/vocab/term/include> }"
+        ).rows
+        selected &= {str(r["study"]) for r in hits}
+        said.append(f"the studies review {review!r} includes")
 
     outcome_concepts: frozenset[str] | None = None
     filters = (

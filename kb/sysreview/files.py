@@ -32,7 +32,9 @@ def reviews_dir(kb_dir: Path) -> Path:
 
 def review_files(kb_dir: Path) -> list[Path]:
     """The review files of a knowledge base, sorted by name (none when there is no ``reviews/``)."""
-    return sorted(reviews_dir(kb_dir).glob("*.ttl"))
+    from kb import paths
+
+    return paths.review_files(Path(kb_dir))
 
 
 def check_review_id(review_id: str) -> str:

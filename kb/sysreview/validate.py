@@ -24,7 +24,7 @@ from kb.namespaces import EKB, RES
 if TYPE_CHECKING:
     from rdflib import Graph
 
-    from kb.validation import FileReport, Finding
+    from kb.validation.model import FileReport, Finding, ValidationReport
 
 _SH = "http://www.w3.org/ns/shacl#"
 #: Findings of the checks made here in Python name this shape.
@@ -83,7 +83,7 @@ def _vocab_graph(kb_dir: Path) -> Graph:
 def _cached_vocab(files: tuple[str, ...]) -> Graph:
     from rdflib import Graph
 
-    from kb.validation import parse_turtle
+    from kb.validation.turtle import parse_turtle
 
     graph = Graph()
     for f in files:
@@ -92,7 +92,7 @@ def _cached_vocab(files: tuple[str, ...]) -> Graph:
 
 
 def _finding(severity: str, focus: str, message: str, value: str | None = None) -> Finding:
-    from kb.validation import Finding
+    from kb.validation.model import Finding
 
     return Finding(severity, focus, None, message, REVIEW_FILE_SHAPE, None, value)
 
@@ -141,8 +141,7 @@ def _shacl_findings(graph: Graph, kb_dir: Path, display: str) -> list[Finding]:
     import pyshacl
     from rdflib import RDF, Graph, URIRef
 
-    from kb.kbdir import study_ids
-    from kb.validation import Finding
+    from kb.validation.model import Finding
 
     shapes_file = paths.shapes_file()
     shapes = _review_shapes(str(shapes_file), shapes_file.stat().st_mtime)
@@ -150,8 +149,8 @@ def _shacl_findings(graph: Graph, kb_dir: Path, display: str) -> list[Finding]:
     for triple in _vocab_graph(kb_dir):
         data.add(triple)
     study = URIRef(f"{EKB}Study")
-    for sid in study_ids(kb_dir):
-        data.add((URIRef(f"{RES}study/{sid}"), RDF.type, study))
+    for study_file in paths.study_files(kb_dir):
+        data.add((URIRef(f"{RES}study/{study_file.stem}"), RDF.type, study))
     for triple in graph:
         data.add(triple)
     own = {str(s) for s in graph.subjects()}
@@ -209,7 +208,7 @@ def _shacl_findings(graph: Graph, kb_dir: Path, display: str) -> list[Finding]:
 
 
 def _report(graph: Graph, data: bytes, kb_dir: Path, display: str, name: str | None) -> FileReport:
-    from kb.validation import FileReport, Finding
+    from kb.validation.model import FileReport, Finding
 
     findings = _file_findings(graph, name) + _shacl_findings(graph, kb_dir, display)
     from rdflib import RDF, URIRef
@@ -271,3 +270,46 @@ def is_review_file(path: Path) -> bool:
     except OSError:
         return False
     return "ekb:Review " in head or "ekb:Review ;" in head or f"<{EKB}Review>" in head
+
+
+# ---------------------------------------------------------------------------
+# The hook into ``ekb validate`` (kb.validation.run)
+
+
+def split_review_files(
+    files: Sequence[Path], given: Sequence[Path]
+) -> tuple[list[Path], list[Path]]:
+    """(study files, review files) among the files to validate: a file in a
+    ``reviews/`` folder or declaring an ``ekb:Review`` is a review; a knowledge
+    base folder given on the command line brings its ``reviews/*.ttl`` too."""
+    reviews = [f for f in files if is_review_file(f)]
+    studies = [f for f in files if f not in reviews]
+    for folder in map(Path, given):
+        if folder.is_dir() and (folder / "studies").is_dir():
+            reviews += [f for f in paths.review_files(folder) if f not in reviews]
+    return studies, reviews
+
+
+def _kb_of(review_file: Path, kb_dir: Path | None) -> Path:
+    parent = Path(review_file).resolve().parent
+    if parent.name == "reviews" and (parent.parent / "studies").is_dir():
+        return parent.parent
+    return Path(kb_dir) if kb_dir is not None else paths.default_kb_dir()
+
+
+def with_review_reports(
+    report: ValidationReport,
+    review_paths: Sequence[Path],
+    kb_dir: Path | None,
+    display: Sequence[str] | None = None,
+) -> ValidationReport:
+    """``report`` with the reports of ``review_paths`` appended (each checked
+    against the studies of its own knowledge base)."""
+    from kb.validation.model import ValidationReport
+
+    names = list(display) if display is not None else [str(f) for f in review_paths]
+    extra = [
+        validate_review_file(f, _kb_of(f, kb_dir), n)
+        for f, n in zip(review_paths, names, strict=True)
+    ]
+    return ValidationReport(files=tuple(report.files) + tuple(extra))
