@@ -225,7 +225,7 @@ def sof(kb: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def meta(kb: Path) -> dict[str, Any]:
-    run = ekb("meta", "complete renal response", "-f", "json", kb=kb)
+    run = ekb("meta", "complete renal response", "--review", REVIEW, "-f", "json", kb=kb)
     assert run.returncode == 0, run.stderr
     return dict(json.loads(run.stdout))
 

@@ -1,7 +1,7 @@
 """The Summary of Findings of a review: one row per outcome of its question.
 
-For each outcome: the included studies' data (the same meta-input ``ekb meta`` reads, kept to
-the review's included studies), the pooled relative effect from :func:`kb.analysis.meta.analyse`
+For each outcome: the included studies' data (the meta-input ``ekb meta OUTCOME --review REVIEW``
+reads), the pooled relative effect from :func:`kb.analysis.meta.analyse`
 (REML, as ``ekb meta``'s default), the anticipated absolute effects per 1,000 (assumed
 comparator risk = median comparator-group risk of the studies, see :mod:`kb.grade.evidence`),
 the certainty (suggested by rule, final by the reviewer, footnote per change of level) and
@@ -153,7 +153,8 @@ def build(
         label = o.label or review.label(o.concept)
         row = SofRow(o.key, label, o.importance, False, "")
         try:
-            inp = from_kb(o.concept, kb_dir=kb)
+            # The same selection as `ekb meta OUTCOME --review REVIEW`.
+            inp = from_kb(o.concept, review=review.id, kb_dir=kb)
         except CheckFailed as exc:
             row.message = f"no usable data: {exc}"
             rows.append(row)
