@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 DATA = Path(__file__).parent / "data"
+SOF = DATA / "sof"
 REVIEW = "synthetic-review"
 
 # (study, experimental events/total, comparator events/total)
@@ -122,37 +123,6 @@ def _study_form(study: str, exp: tuple[int, int], comp: tuple[int, int]) -> dict
     }
 
 
-def _review_form() -> dict[str, Any]:
-    shipped = yaml.safe_load((DATA / "reviews" / "il2-sle-ln-worked-example.yaml").read_text())
-    form = {k: v for k, v in shipped.items() if k not in ("review", "outcomes", "records")}
-    form["review"] = {"id": REVIEW, "title": "SYNTHETIC review for the tests"}
-    form["outcomes"] = [
-        {
-            "key": "crr",
-            "outcome": "outc:complete-renal-response",
-            "label": "complete renal response",
-            "importance": "critical",
-        },
-        {
-            "key": "sri-4",
-            "outcome": "outc:sri-4",
-            "label": "SRI-4 response",
-            "importance": "critical",
-        },
-    ]
-    template = next(
-        r for r in shipped["records"] if r.get("full_text", {}).get("decision") == "include"
-    )
-    form["records"] = []
-    for study, _, _ in TRIALS:
-        rec = json.loads(json.dumps(template, default=str))
-        rec["key"] = study
-        rec["study"] = study
-        rec.pop("citation", None)
-        form["records"].append(rec)
-    return form
-
-
 def _rob_form(study: str, **answers: str) -> dict[str, Any]:
     base = {
         "1.1": "Y",
@@ -183,32 +153,26 @@ def _rob_form(study: str, **answers: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kb.sysreview.files import add_review
-
+    """The synthetic KB built from tests/data/sof (the files the README's session uses)."""
     root = tmp_path_factory.mktemp("synthetic-kb")
     kb_dir = root / "kb"
     assert ekb("init", kb_dir).returncode == 0
-    forms = root / "forms"
-    forms.mkdir()
-    for study, exp, comp in TRIALS:
-        (forms / f"{study}.yaml").write_text(yaml.safe_dump(_study_form(study, exp, comp)))
-    run = ekb("add", *sorted(forms.glob("*.yaml")), kb=kb_dir)
+    run = ekb("add", *sorted((SOF / "studies").glob("*.yaml")), kb=kb_dir)
     assert run.returncode == 0, run.stderr
-    review_form = root / "review.yaml"
-    review_form.write_text(yaml.safe_dump(_review_form(), sort_keys=False))
-    add_review(review_form, kb_dir)
-    rob = root / "rob"
-    rob.mkdir()
+    run = ekb("review", "add", SOF / "review.yaml", kb=kb_dir)
+    assert run.returncode == 0, run.stderr
     # a: low; b: D1 some concerns (1.2 NI, 1.3 N -> D1.S3); c: D5 high (5.2 Y -> D5.H1)
-    for study, answers in [
-        ("synthetic-trial-a", {}),
-        ("synthetic-trial-b", {"1_2": "NI"}),
-        ("synthetic-trial-c", {"5_2": "Y"}),
-    ]:
-        (rob / f"{study}.yaml").write_text(yaml.safe_dump(_rob_form(study, **answers)))
-    run = ekb("rob", "add", rob, "--review", REVIEW, kb=kb_dir)
+    run = ekb("rob", "add", SOF / "rob", "--review", REVIEW, kb=kb_dir)
     assert run.returncode == 0, run.stderr
     return kb_dir
+
+
+def test_committed_synthetic_files_match_their_generators() -> None:
+    """tests/data/sof was written from the generators below; they must not drift apart."""
+    for study, exp, comp in TRIALS:
+        assert yaml.safe_load((SOF / "studies" / f"{study}.yaml").read_text()) == _study_form(
+            study, exp, comp
+        )
 
 
 def _sof(kb: Path, *args: str) -> dict[str, Any]:
@@ -279,29 +243,13 @@ def test_reviewer_final_ratings_give_the_certainty(kb: Path, tmp_path: Path) -> 
     copy = tmp_path / "kb"
     shutil.copytree(kb, copy)
     kb = copy
-    form = tmp_path / "grade.yaml"
-    form.write_text(
-        yaml.safe_dump(
-            {
-                "outcome": "crr",
-                "rater": "synthetic reviewer",
-                "date": "2026-12-02",
-                "ratings": {
-                    "indirectness": {"final": "not serious", "reason": "synthetic: PICO as asked"},
-                    "imprecision": {
-                        "final": "very serious",
-                        "reason": "synthetic: far below the OIS",
-                    },
-                },
-            }
-        )
-    )
+    form = SOF / "grade-crr.yaml"
     run = ekb("grade", "add", form, "--review", REVIEW, kb=kb)
     assert run.returncode == 0, run.stderr
     [crr] = [o for o in _sof(kb)["outcomes"] if o["outcome"] == "crr"]
     by = {d["domain"]: d for d in crr["certainty"]["domains"]}
     assert by["imprecision"]["final"] == "very serious"
-    assert by["imprecision"]["reason"] == "synthetic: far below the OIS"
+    assert by["imprecision"]["reason"].startswith("synthetic: 620 participants, far below")
     downs = {"not serious": 0, "serious": 1, "very serious": 2, "not assessable": 0}
     total = sum(
         downs[by[d]["final"]]
@@ -442,8 +390,6 @@ def test_readding_the_review_form_keeps_assessments(kb: Path, tmp_path: Path) ->
 
     copy = tmp_path / "kb"
     shutil.copytree(kb, copy)
-    form = tmp_path / "review.yaml"
-    form.write_text(yaml.safe_dump(_review_form(), sort_keys=False))
-    add_review(form, copy, force=True)
+    add_review(SOF / "review.yaml", copy, force=True)
     text = (copy / "reviews" / f"{REVIEW}.ttl").read_text()
     assert text.count("a ekb:RiskOfBiasAssessment") == 3
