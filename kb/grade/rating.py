@@ -65,10 +65,17 @@ class Certainty:
             elif d.levels:
                 sign = "rated down" if d.levels < 0 else "rated up"
                 n = abs(d.levels)
-                notes.append(
-                    f"{d.domain.capitalize()}: {sign} {n} level{'s' if n > 1 else ''} "
-                    f"({d.final}): {d.reason} [rule {d.rule}: {d.rule_source}]"
+                head = (
+                    f"{d.domain.capitalize()}: {sign} {n} level{'s' if n > 1 else ''} ({d.final})"
                 )
+                if d.changed_by_reviewer:
+                    who = f" ({d.rater})" if d.rater else ""
+                    notes.append(
+                        f"{head}, the reviewer's rating{who}: {d.reason} [suggested {d.suggested} "
+                        f"by rule {d.rule}: {d.rule_source}]"
+                    )
+                else:
+                    notes.append(f"{head}: {d.reason} [rule {d.rule}: {d.rule_source}]")
         return notes
 
 
