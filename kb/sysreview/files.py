@@ -259,7 +259,7 @@ def prepare_review_form(
     if replaces:
         # RoB assessments and GRADE ratings come from `ekb rob add` / `ekb grade add`, not
         # from the review form: keep them when the form is added again (issue 15).
-        from kb.rob.store import carry_over
+        from kb.rob.carry import carry_over
 
         text = carry_over(path.read_text(encoding="utf-8"), text, str(path))
     report = validate_review_text(text, kb_dir, display=origin)
