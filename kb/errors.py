@@ -37,7 +37,16 @@ class CouldNotRun(KbError):
 class RdfSyntaxError(CouldNotRun):
     """An RDF file could not be parsed; the message names the file and line."""
 
+    #: Longest excerpt of a parser's message shown: the message may quote the
+    #: file, and the file may be anything (a link to a secret, binary data).
+    MAX_DETAIL = 160
+
     def __init__(self, path: str, line: int | None, detail: str) -> None:
+        from kb.text import escape_controls
+
+        detail = escape_controls(" ".join(str(detail).split()))
+        if len(detail) > self.MAX_DETAIL:
+            detail = detail[: self.MAX_DETAIL] + "..."
         self.path = path
         self.line = line
         self.detail = detail

@@ -1,4 +1,11 @@
-"""Writing files so that a failure never leaves a half-written one behind."""
+"""Writing files so that a failure never leaves a half-written one behind.
+
+The temporary file sits beside its target (a rename is atomic only within one
+file system) under a name no loader reads (``.<name>.<pid>.<random>.tmp``:
+hidden, and not ``*.ttl``). A process killed mid-write (SIGKILL, power loss)
+cannot remove its own; the next write into the folder removes those whose
+process is gone (:func:`remove_stale_temporaries`).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale_temporaries(path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=_SUFFIX, dir=path.parent
+        )
     except OSError as exc:
         raise CouldNotRun(f"{path}: cannot write: {exc.strerror}") from exc
     try:
@@ -35,6 +45,44 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_SUFFIX = ".tmp"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove temporary files of :func:`atomic_write_bytes` whose writer has died.
+
+    :returns: the files removed.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = [f for f in Path(folder).glob(".*" + _SUFFIX) if f.is_file()]
+    except OSError:
+        return removed
+    for f in candidates:
+        # .<name>.<pid>.<random>.tmp: the pid is the second field from the end.
+        fields = f.name[: -len(_SUFFIX)].rsplit(".", 2)
+        if len(fields) != 3 or not fields[1].isdigit():
+            continue
+        pid = int(fields[1])
+        if pid != os.getpid() and not _process_alive(pid):
+            try:
+                f.unlink()
+                removed.append(f)
+            except OSError:
+                pass
+    return removed
 
 
 def _mode_for(path: Path) -> int:

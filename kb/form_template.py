@@ -199,4 +199,6 @@ def blank_form(design: str = "randomised") -> str:
     out += _section(CLAIMS, [], _SHOWN_PROVENANCE)
     out.append("")
     out += _section(CONCEPTS, [], ())
+    # Written by `ekb reconcile` (kb/forms/reconciliation.py), never filled by hand.
+    out += ["", "reconciliation:".ljust(COMMENT_COLUMN) + "# leave blank: ekb reconcile writes it"]
     return "\n".join(out) + "\n"

@@ -8,9 +8,11 @@ checked (schema, meaning, SHACL shapes) before any file is written.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kb import paths
 from kb.errors import CheckFailed, CouldNotRun, UsageError
 from kb.fileio import atomic_write_text
+from kb.text import escape_controls
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -102,6 +105,56 @@ def resolve_kb(kb_dir: Path | None) -> Path:
     return kb
 
 
+def refuse_shipped(kb: Path, what: str) -> None:
+    """Refuse to write into the knowledge base shipped inside the installed package.
+
+    A reinstall or upgrade replaces the package folder, and with it anything
+    written there.
+
+    :raises UsageError: ``kb`` is the shipped knowledge base.
+    """
+    try:
+        shipped = Path(kb).resolve() == paths.shipped_kb_dir().resolve()
+    except OSError:
+        return
+    if shipped:
+        raise UsageError(
+            f"{kb}: the knowledge base shipped with ekb is read-only ({what} would be lost"
+            " when ekb is reinstalled); make your own with `ekb init DIR` and pass --kb DIR"
+            " (or set EKB_KB)"
+        )
+
+
+def refuse_shipped_file(path: Path) -> None:
+    """:raises UsageError: ``path`` is a file or folder of the shipped knowledge base."""
+    try:
+        inside = Path(path).resolve().is_relative_to(paths.shipped_kb_dir().resolve() / "studies")
+    except OSError:
+        return
+    if inside or Path(path).resolve() == paths.shipped_kb_dir().resolve():
+        refuse_shipped(paths.shipped_kb_dir(), "a rewrite")
+
+
+def writable_kb(kb_dir: Path | None, what: str) -> Path:
+    """:func:`resolve_kb` for a command that writes: never the shipped knowledge base."""
+    kb = resolve_kb(kb_dir)
+    refuse_shipped(kb, what)
+    return kb
+
+
+#: A study id: what file names and IRIs can carry without escaping.
+_STUDY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+def check_study_id(study_id: str, origin: str) -> None:
+    """:raises UsageError: the id would make a strange file name or IRI (line break, ``/``...)."""
+    if not _STUDY_ID.match(study_id) or ".." in study_id or len(study_id) > 200:
+        raise UsageError(
+            f"{origin}: study.id {study_id!r} is not a usable id: use letters, digits,"
+            " '.', '-' and '_' (no spaces, line breaks or '/')"
+        )
+
+
 def study_file(kb_dir: Path, study_id: str) -> Path:
     """Where a study's file is (or would be) in a knowledge base."""
     return Path(kb_dir) / "studies" / f"{study_id}.ttl"
@@ -113,7 +166,8 @@ def study_ids(kb_dir: Path) -> list[str]:
 
 
 def find_study_file(kb_dir: Path, study: str) -> Path:
-    """The file of a study given by id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI, or a path.
+    """The file of a study given by id (``il2-refractory-ln-2021``), ``res:`` CURIE or IRI,
+    or a path.
 
     :raises UsageError: no such study (suggests the nearest id).
     """
@@ -126,8 +180,8 @@ def find_study_file(kb_dir: Path, study: str) -> Path:
         if study.startswith(prefix):
             study = study[len(prefix) :]
     path = study_file(kb_dir, study)
-    if path.is_file():
-        return path
+    if _STUDY_ID.match(study) and ".." not in study and path.exists():
+        return paths.checked_entry(kb_dir, path)
     ids = study_ids(kb_dir)
     close = difflib.get_close_matches(study, ids, n=3, cutoff=0.4)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -168,7 +222,10 @@ def _shape_problems(prepared: list[PreparedStudy], kb_dir: Path) -> None:
         files = []
         for p in prepared:
             f = Path(scratch) / f"{p.study_id}.ttl"
-            f.write_text(p.text, encoding="utf-8")
+            try:
+                f.write_text(p.text, encoding="utf-8")
+            except OSError as exc:  # disk full, quota: the KB is not touched yet
+                raise CouldNotRun(f"{f}: cannot write (for validation): {exc.strerror}") from exc
             files.append(f)
         report = validate_files(files, kb_dir, display=[p.origin for p in prepared])
     problems: dict[str, list[str]] = {}
@@ -219,6 +276,8 @@ def prepare_forms(
         except FormError as exc:
             errors.append(exc)
             continue
+        check_study_id(converted.study_id, origin)
+        _check_iris(converted.graph, origin)
         path = study_file(kb_dir, converted.study_id)
         header = None
         if path.exists():
@@ -230,6 +289,9 @@ def prepare_forms(
         if len(errors) == 1:
             raise errors[0]
         raise CheckFailed("\n".join(str(e) for e in errors))
+    # The forms' own problems (schema, meaning, then SHACL shapes) come first, whatever the
+    # knowledge base holds; only forms that pass are checked against it ("already in").
+    _shape_problems(prepared, kb_dir)
     seen: dict[str, str] = {}
     for p in prepared:
         if p.study_id in seen:
@@ -240,9 +302,8 @@ def prepare_forms(
         seen[p.study_id] = p.origin
     existing = [p for p in prepared if p.replaces]
     if existing and not force:
-        names = ", ".join(f"{p.study_id} ({p.path})" for p in existing)
+        names = ", ".join(f"{p.study_id} ({p.path}, from {p.origin})" for p in existing)
         raise UsageError(f"already in the knowledge base: {names}. Use --force to replace.")
-    _shape_problems(prepared, kb_dir)
     return prepared
 
 
@@ -254,11 +315,56 @@ def add_forms(
     :returns: the studies written, with any shape warnings.
     :raises: see :func:`prepare_forms`; nothing is written when it raises.
     """
-    kb = resolve_kb(kb_dir)
+    kb = writable_kb(kb_dir, "added studies")
     prepared = prepare_forms(form_files, kb, force=force)
-    for p in prepared:
-        atomic_write_text(p.path, p.text)
+    # Two `ekb add` at once must not both write a new study: the check for an
+    # existing file is repeated under a lock on studies/ (the folder itself,
+    # so no lock file appears in the knowledge base).
+    with _locked(kb / "studies"):
+        if not force:
+            taken = [p for p in prepared if not p.replaces and p.path.exists()]
+            if taken:
+                names = ", ".join(f"{p.study_id} ({p.path}, from {p.origin})" for p in taken)
+                raise UsageError(
+                    f"already in the knowledge base: {names} (added meanwhile by another"
+                    " command). Use --force to replace."
+                )
+        for p in prepared:
+            atomic_write_text(p.path, p.text)
     return prepared
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock (flock) on a folder, released on exit (and on any death)."""
+    import fcntl
+    import os
+
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise CouldNotRun(f"{folder}: cannot open: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _check_iris(graph: Graph, origin: str) -> None:
+    """:raises UsageError: an IRI holds a control character or space (from a field with one)."""
+    from rdflib import URIRef
+
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef) and _BAD_IRI_CHAR.search(term):
+                raise UsageError(
+                    f"{origin}: a value makes the IRI {escape_controls(str(term))!r},"
+                    " which holds a space or control character"
+                )
+
+
+_BAD_IRI_CHAR = re.compile(r"[\x00-\x20\x7f-\x9f<>\"{}|^`\\]")
 
 
 # ---------------------------------------------------------------------------
@@ -305,7 +411,10 @@ def show_study(kb_dir: Path | None, study: str, fmt: str = "yaml") -> str:
         return format_text(path.read_text(encoding="utf-8"), str(path))
     form = study_form(kb, study)
     if fmt == "yaml":
-        head = f"# Study {form['study']['id']} as an extraction form (ekb show). Edit, then: ekb add FILE --force\n"
+        head = (
+            f"# Study {form['study']['id']} as an extraction form (ekb show). "
+            "Edit, then: ekb add FILE --force\n"
+        )
         return head + dump_form(form)
     return study_card(form)
 
@@ -375,8 +484,12 @@ def _provenance(record: dict[str, Any]) -> str:
 
 
 def study_card(form: dict[str, Any]) -> str:
-    """A readable Markdown card of a study form: design, sources, population, arms, numbers, claims."""
+    """A readable Markdown card of a study form: design, sources, population, arms, numbers,
+    claims (and, for a reconciled study, which values came from a decision)."""
+    from kb.forms import reconciliation as rform
+
     study = form["study"]
+    decided = [d["path"] for d in form.get("reconciliation", {}).get("decisions", [])]
     out = [f"# {_md(study.get('title', study['id']))}", "", f"`{study['id']}`", ""]
     facts = [
         ("Design", study.get("design")),
@@ -428,7 +541,8 @@ def study_card(form: dict[str, Any]) -> str:
                 )
                 for iv in ivs
             )
-            rows.append([arm["key"], arm.get("label"), arm.get("role"), arm.get("n"), what])
+            n = rform.marked(arm.get("n"), f"arms[{arm['key']}].n", decided)
+            rows.append([arm["key"], arm.get("label"), arm.get("role"), n, what])
         out += _table(["key", "arm", "role", "n", "receives"], rows)
     if form.get("results"):
         outcomes = {o["key"]: o for o in form.get("outcomes", [])}
@@ -441,7 +555,7 @@ def study_card(form: dict[str, Any]) -> str:
                     o.get("label", r["outcome"]),
                     r["arm"],
                     r.get("timepoint_weeks"),
-                    _numbers(r),
+                    rform.marked(_numbers(r), f"results[{r['key']}]", decided),
                     _provenance(r),
                 ]
             )
@@ -458,7 +572,7 @@ def study_card(form: dict[str, Any]) -> str:
             p = (c.get("p_value_comparator", "") + _md(c["p_value"])) if "p_value" in c else ""
             rows.append(
                 [
-                    c["outcome"],
+                    rform.marked(c["outcome"], f"comparisons[{c['key']}]", decided),
                     f"{c.get('experimental_arm', '?')} vs {c.get('comparator_arm', '?')}",
                     c.get("measure"),
                     c.get("estimate"),
@@ -491,6 +605,7 @@ def study_card(form: dict[str, Any]) -> str:
                 f"{_md(c.get('certainty', 'not rated'))}{reasons}; source: {_provenance(c)}"
             )
         out.append("")
+    out += rform.card_lines(form.get("reconciliation"))
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -499,12 +614,15 @@ def study_card(form: dict[str, Any]) -> str:
 
 
 def turtle_files_in(paths_given: Sequence[Path], kb_dir: Path | None) -> list[Path]:
-    """The Turtle files ``ekb fmt`` works on: the paths given (folders expanded), else the KB's studies.
+    """The Turtle files ``ekb fmt`` works on: the paths given (folders expanded), else the
+    KB's studies.
 
     :raises UsageError: a path does not exist.
     """
     if not paths_given:
         return paths.study_files(resolve_kb(kb_dir))
+    for given in map(Path, paths_given):
+        refuse_shipped_file(given)
     files: list[Path] = []
     for given in map(Path, paths_given):
         if given.is_dir():
@@ -555,6 +673,8 @@ def format_files(files: Sequence[Path], *, check: bool = False) -> FormatResult:
                 result.dropped_comments[f] = dropped
             pending.append((f, canonical))
     if not check:
+        for f, _canonical in pending:
+            refuse_shipped_file(f)
         for f, canonical in pending:
             atomic_write_text(f, canonical)
     return result

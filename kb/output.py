@@ -174,19 +174,54 @@ def to_plain_table(result: QueryResult) -> str:
     return "\n".join(out) + "\n"
 
 
+#: Narrowest a column may be drawn before the table turns into records (see below).
+_MIN_CELL = 8
+
+
+def table_fits(result: QueryResult, width: int) -> bool:
+    """Whether a table of ``result`` can be drawn in ``width`` columns with every header whole.
+
+    Each column needs its header's width (a header is never split) or, where cells are longer,
+    :data:`_MIN_CELL` (cells wrap), plus rich's borders and padding (3 per column, 1 at the edge).
+    """
+    rows = _rows_as_text(result, short_iris=True)
+    needed = 1
+    for i, column in enumerate(result.columns):
+        longest_cell = max((len(r[i]) for r in rows), default=0)
+        needed += max(len(column), min(longest_cell, _MIN_CELL)) + 3
+    return needed <= width
+
+
 def print_rich_table(result: QueryResult, file: Any = None) -> None:
-    """Draw the result as a rich table on a terminal."""
+    """Draw the result on a terminal: a rich table when it fits the terminal's width, else one
+    record per row (``column  value`` lines, as ``psql``'s expanded display), so that a wide
+    result on a narrow terminal stays readable instead of splitting headers mid-word."""
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(file=file or sys.stdout)
+    rows = _rows_as_text(result, short_iris=True)
+    count = f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
+    if not table_fits(result, console.width):
+        label_width = max((len(c) for c in result.columns), default=0)
+        for number, row in enumerate(rows, 1):
+            console.rule(f"record {number}", align="left", style="dim")
+            record = Table.grid(padding=(0, 2))
+            record.add_column(style="bold", no_wrap=True, min_width=label_width)
+            record.add_column(overflow="fold")
+            for column, value in zip(result.columns, row, strict=True):
+                record.add_row(column, value)
+            console.print(record)
+        console.print(count, style="dim")
+        return
     table = Table(show_lines=False, header_style="bold")
     for column in result.columns:
-        table.add_column(column, overflow="fold")
-    for row in _rows_as_text(result, short_iris=True):
+        # min_width: a header is never split; cells wrap at spaces, long words fold.
+        table.add_column(column, overflow="fold", min_width=len(column))
+    for row in rows:
         table.add_row(*row)
-    console = Console(file=file or sys.stdout)
     console.print(table)
-    console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}", style="dim")
+    console.print(count, style="dim")
 
 
 _RENDERERS = {

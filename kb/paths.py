@@ -61,8 +61,41 @@ def default_kb_dir() -> Path:
 
 
 def study_files(kb_dir: Path) -> list[Path]:
-    """The study files of a knowledge base folder, sorted by name."""
-    return sorted((kb_dir / "studies").glob("*.ttl"))
+    """The study files of a knowledge base folder, sorted by name.
+
+    Only regular files: a FIFO or device named ``*.ttl`` would block or never
+    end a read, so it is refused, and so is a symbolic link that leads out of
+    the knowledge base (a study "file" pointing at ``/etc/passwd``).
+
+    :raises CouldNotRun: such an entry is in ``studies/``.
+    """
+    return [checked_entry(kb_dir, f) for f in sorted((kb_dir / "studies").glob("*.ttl"))]
+
+
+def checked_entry(kb_dir: Path, path: Path) -> Path:
+    """``path`` when it is a regular file, or a link to one inside ``kb_dir``.
+
+    :raises CouldNotRun: otherwise (see :func:`study_files`).
+    """
+    import stat
+
+    from kb.errors import CouldNotRun
+
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            target = path.resolve(strict=True)
+            if not target.is_relative_to(Path(kb_dir).resolve()):
+                raise CouldNotRun(
+                    f"{path}: a link that leads out of the knowledge base; refused"
+                    " (copy the file in instead)"
+                )
+            mode = target.stat().st_mode
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise CouldNotRun(f"{path}: not a regular file (a FIFO, device or folder); refused")
+    return path
 
 
 def review_files(kb_dir: Path) -> list[Path]:

@@ -27,7 +27,9 @@ another, so whatever fails, every graph is either entirely old or entirely new;
 the error says which graphs were written. Graphs on the store that the
 knowledge base does not have (a study deleted locally) are left alone.
 
-HTTP goes through :mod:`urllib.request` (standard library): SPARQLWrapper
+HTTP goes through :mod:`kb.http_client` on :mod:`urllib.request` (standard
+library; a redirected upload fails unless it stays on the same origin with its
+body, and the timeout bounds each whole request): SPARQLWrapper
 speaks the query and update protocols, not the graph store protocol, and
 urllib gives timeouts, Basic and Digest authentication (Virtuoso's graph store
 wants Digest) without another dependency.
@@ -285,7 +287,10 @@ class _GraphStoreClient:
                 None, self.url, self.credentials.user, self.credentials.password or ""
             )
             handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
-        self.opener = urllib.request.build_opener(*handlers)
+        from kb import http_client
+
+        # Redirects: same origin with the body kept (307/308) or a failure.
+        self.opener = http_client.build_opener("upload", *handlers)
 
     def send(self, method: str, graph: str | None, body: bytes) -> None:
         """One request; raises :class:`EndpointError` with a clean, secret-free reason."""
@@ -295,9 +300,14 @@ class _GraphStoreClient:
         header = self.credentials.authorization_header()
         if header:
             request.add_header("Authorization", header)
+        from kb import http_client
+
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                response.read()
+            http_client.send(self.opener, request, timeout=self.timeout)
+        except TimeoutError:
+            raise EndpointError(f"no answer within {self.timeout:g} s (timed out)") from None
+        except http_client.RedirectRefused as exc:
+            raise EndpointError(self.credentials.scrub(str(exc.reason))) from None
         except urllib.error.HTTPError as exc:
             try:
                 message = exc.read(2000).decode("utf-8", "replace").strip()
@@ -312,8 +322,8 @@ class _GraphStoreClient:
             raise EndpointError(
                 self.credentials.scrub(describe_network_error(exc, self.timeout))
             ) from None
-        except ValueError as exc:
-            raise EndpointError(self.credentials.scrub(str(exc))) from None
+        except ValueError:  # http.client refuses malformed URLs (and echoes them)
+            raise EndpointError("not a URL that can be requested") from None
 
 
 def push(

@@ -459,48 +459,16 @@ def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
 # ---------------------------------------------------------------------------
 # Ad-hoc queries and statistics
 
-_UPDATE_WORDS = {
-    "INSERT",
-    "DELETE",
-    "LOAD",
-    "CLEAR",
-    "DROP",
-    "CREATE",
-    "ADD",
-    "MOVE",
-    "COPY",
-    "WITH",
-}
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
+def query_form(text: str, *, allow_service: bool = False) -> str:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` (see :func:`kb.store_api.query_form`).
 
-def _keywords_only(text: str) -> str:
-    """The query with strings, IRIs, comments, variables and prefixed names blanked."""
-    text = re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""', " ", text, flags=re.DOTALL)
-    text = re.sub(r"'''(?:[^'\\]|\\.|'(?!''))*'''", " ", text, flags=re.DOTALL)
-    text = re.sub(r'"(?:[^"\\\n]|\\.)*"', " ", text)
-    text = re.sub(r"'(?:[^'\\\n]|\\.)*'", " ", text)
-    text = re.sub(r"<[^<>\"{}|^`\\\s]*>", " ", text)
-    text = re.sub(r"#[^\n]*", " ", text)
-    text = re.sub(r"[?$][A-Za-z0-9_]+", " ", text)
-    return re.sub(r"[A-Za-z0-9_.-]*:[A-Za-z0-9_.%-]*", " ", text)
-
-
-def query_form(text: str) -> str:
-    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
-
-    :raises UsageError: the text is an update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) or no query.
+    :raises UsageError: the text is an update (INSERT, DELETE, LOAD, CLEAR, DROP, ...), uses
+        ``SERVICE`` (unless ``allow_service``), or is no query.
     """
-    bare = _keywords_only(text)
-    words = {w.upper() for w in re.findall(r"[A-Za-z]+", bare)}
-    if words & _UPDATE_WORDS:
-        raise UsageError(
-            "updates are refused: ekb runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE)"
-        )
-    form = _FORM.search(bare)
-    if form is None:
-        raise UsageError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form.group(1).upper()
+    from kb.store_api import query_form as form_of
+
+    return form_of(text, allow_service=allow_service)
 
 
 def run_sparql(store: Store, text: str) -> QueryResult:
@@ -515,7 +483,7 @@ def run_sparql(store: Store, text: str) -> QueryResult:
 
     from kb.store import QueryResult
 
-    form = query_form(text)
+    form = query_form(text, allow_service=getattr(store, "allow_service", False))
     if form == "SELECT":
         return store.select(text)
     if form == "ASK":

@@ -1,6 +1,7 @@
 """A remote SPARQL 1.1 endpoint behind the same interface as the embedded store.
 
-:class:`RemoteStore` sends queries through SPARQLWrapper and hands back the
+:class:`RemoteStore` sends queries (SPARQL 1.1 protocol) through
+:mod:`kb.http_client` and hands back the
 same :class:`kb.store.QueryResult` of rdflib terms as
 :class:`kb.store.EmbeddedStore`, so every canned query, export and command runs
 unchanged against Oxigraph server, Fuseki, Virtuoso, GraphDB, QLever or Neptune.
@@ -21,9 +22,7 @@ server's explanation, exactly as the embedded store treats a syntax error.
 
 from __future__ import annotations
 
-import ast
 import base64
-import json
 import netrc
 import os
 import socket
@@ -38,6 +37,8 @@ from rdflib.term import Identifier
 
 from kb import __version__
 from kb.errors import EndpointError, UsageError
+from kb.redact import SECRET_PARAMS as _SECRET_PARAMS  # noqa: F401  (re-exported)
+from kb.redact import redact_url, remember_secret, remember_url_secrets
 from kb.store_api import QueryResult, _reject_updates
 
 #: Environment variables that carry credentials for endpoints and graph stores.
@@ -47,49 +48,21 @@ PASSWORD_ENV = "EKB_STORE_PASSWORD"
 
 USER_AGENT = f"evidence-kb/{__version__}"
 
-# Query-string parameters that carry secrets on some stores (QLever takes
-# ``access-token``); their values are masked wherever a URL is shown.
-_SECRET_PARAMS = {
-    "access-token",
-    "access_token",
-    "token",
-    "password",
-    "passwd",
-    "key",
-    "apikey",
-    "api_key",
-}
 _MASK = "***"
+
+
+_ACCEPT_JSON = "application/sparql-results+json,application/json;q=0.8"
+_ACCEPT_RDF = "text/turtle,application/n-triples;q=0.9,application/rdf+xml;q=0.5"
+_STATUS_HINTS = {
+    401: "401 Unauthorized (check the credentials)",
+    404: "404 Not Found (is this the query URL?)",
+    414: "414 URI Too Long",
+    500: "500 Internal Server Error",
+}
 
 
 class RemoteQueryRejected(UsageError):
     """The endpoint refused the query as malformed (HTTP 400): exit 2, like a local syntax error."""
-
-
-def redact_url(url: str) -> str:
-    """``url`` without userinfo, and with secret query parameters masked.
-
-    >>> redact_url("https://alice:s3cret@db.example.org:7878/query")
-    'https://***@db.example.org:7878/query'
-    >>> redact_url("http://localhost:7019/?access-token=abc&graph=x")
-    'http://localhost:7019/?access-token=***&graph=x'
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = _MASK + "@" + netloc.rsplit("@", 1)[1]
-    query = parts.query
-    if query:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in _SECRET_PARAMS for k, _ in pairs):
-            masked = [(k, _MASK if k.lower() in _SECRET_PARAMS else v) for k, v in pairs]
-            query = "&".join(
-                f"{urllib.parse.quote(k)}={urllib.parse.quote(v, safe=':/*')}" for k, v in masked
-            )
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -148,6 +121,7 @@ def split_credentials(url: str) -> tuple[str, Credentials]:
         raise UsageError(f"{redact_url(url)}: not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"{redact_url(url)}: expected an http:// or https:// URL")
+    remember_url_secrets(url)
     clean_netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
     clean = urllib.parse.urlunsplit((parts.scheme, clean_netloc, parts.path, parts.query, ""))
     if parts.username is not None:
@@ -155,6 +129,8 @@ def split_credentials(url: str) -> tuple[str, Credentials]:
         password = urllib.parse.unquote(parts.password) if parts.password is not None else None
         return clean, Credentials(user=user, password=password, origin="url")
     token = os.environ.get(TOKEN_ENV)
+    remember_secret(token)
+    remember_secret(os.environ.get(PASSWORD_ENV))
     if token:
         return clean, Credentials(token=token, origin=TOKEN_ENV)
     env_user = os.environ.get(USER_ENV)
@@ -172,13 +148,17 @@ def _netrc_credentials(host: str) -> Credentials:
     try:
         entry = netrc.netrc(path).authenticators(host)
     except netrc.NetrcParseError as exc:
-        # The parser's message names the file and line, never the password.
-        raise EndpointError(f"{path}: cannot use netrc: {exc.msg} (line {exc.lineno})") from None
+        # The parser's message quotes the token it stopped at, which may be the
+        # password: only the line is shown.
+        raise EndpointError(
+            f"{path}: cannot use netrc: malformed at line {exc.lineno} (its text is not shown)"
+        ) from None
     except OSError as exc:
         raise EndpointError(f"{path}: cannot read netrc: {exc.strerror}") from None
     if not entry:
         return Credentials()
     login, _account, password = entry
+    remember_secret(password)
     return Credentials(user=login or "", password=password or "", origin="netrc")
 
 
@@ -215,23 +195,12 @@ def _binding_to_term(binding: dict[str, Any]) -> Identifier:
     raise EndpointError(f"unexpected term in SPARQL JSON results: {binding!r}")
 
 
-def _server_message(exc: BaseException) -> str:
-    """The body the server sent with an error status, recovered from SPARQLWrapper's exception."""
-    text = str(exc)
-    marker = "\n\nResponse:\n"
-    if marker in text:
-        raw = text.split(marker, 1)[1]
-        try:
-            body = ast.literal_eval(raw)
-            if isinstance(body, bytes):
-                return body.decode("utf-8", "replace").strip()
-        except (ValueError, SyntaxError):
-            return raw.strip()
-    return ""
-
-
 class RemoteStore:
-    """A SPARQL 1.1 query endpoint, queried through SPARQLWrapper.
+    """A SPARQL 1.1 query endpoint.
+
+    Requests go through :mod:`kb.http_client` rather than SPARQLWrapper, which
+    opens them with urllib's process-wide opener: that forwards credentials to
+    any host a server redirects to, and bounds each socket read, not the request.
 
     :param endpoint: the query URL (for an Oxigraph server ``http://HOST:PORT/query``).
     :param timeout: seconds to wait for the server on each network operation.
@@ -244,82 +213,65 @@ class RemoteStore:
         self.timeout = float(timeout)
         #: The text of the last query sent, exactly as it went over the wire.
         self.last_query: str | None = None
+        #: SERVICE clauses make the server fetch other URLs; refused unless this is set.
+        self.allow_service = False
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.display_url!r}, timeout={self.timeout:g})"
 
-    def _wrapper(self, query: str, return_format: str) -> Any:
-        from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
-
-        sparql = SPARQLWrapper(self.url, agent=USER_AGENT)
-        sparql.setQuery(query)
-        sparql.setMethod(POST)  # long VALUES blocks do not fit in a GET URL
-        sparql.setRequestMethod(URLENCODED)
-        sparql.setReturnFormat(return_format)
-        # setTimeout() truncates to whole seconds (0.5 would mean "no timeout"),
-        # and urlopen takes any float, so set the attribute directly.
-        sparql.timeout = self.timeout  # type: ignore[assignment]
-        header = self.credentials.authorization_header()
-        if header:
-            sparql.addCustomHttpHeader("Authorization", header)
-        return sparql
-
     def _fail(self, reason: str) -> EndpointError:
         return EndpointError(f"{self.display_url}: {self.credentials.scrub(reason)}")
 
-    def _run(self, query: str, return_format: str) -> tuple[bytes, str]:
-        """Send ``query``; return the raw body and its content type.
+    def _run(self, query: str, accept: str) -> tuple[bytes, str]:
+        """Send ``query`` (SPARQL 1.1 protocol, POST, URL-encoded); the raw body and its type.
 
         :raises RemoteQueryRejected: HTTP 400.
         :raises EndpointError: anything else that went wrong on the way.
         """
-        from SPARQLWrapper.SPARQLExceptions import (
-            EndPointInternalError,
-            EndPointNotFound,
-            QueryBadFormed,
-            SPARQLWrapperException,
-            Unauthorized,
-            URITooLong,
-        )
+        import urllib.request
 
-        _reject_updates(query)
-        sparql = self._wrapper(query, return_format)
+        from kb import http_client
+
+        _reject_updates(query, self.allow_service)
+        request = urllib.request.Request(
+            self.url,
+            data=urllib.parse.urlencode({"query": query}).encode("utf-8"),
+            method="POST",  # long VALUES blocks do not fit in a GET URL
+        )
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        request.add_header("Accept", accept)
+        request.add_header("User-Agent", USER_AGENT)
+        header = self.credentials.authorization_header()
+        if header:
+            request.add_header("Authorization", header)
         self.last_query = query
         try:
-            result = sparql.query()
-            body = result.response.read()
-            content_type = result.response.headers.get("Content-Type", "") or ""
-        except QueryBadFormed as exc:
-            message = self.credentials.scrub(_server_message(exc)) or "no explanation given"
-            raise RemoteQueryRejected(
-                f"{self.display_url} rejected the query (HTTP 400): {message}"
-            ) from None
-        except SPARQLWrapperException as exc:
-            status = {
-                EndPointNotFound: "404 Not Found (is this the query URL?)",
-                Unauthorized: "401 Unauthorized (check the credentials)",
-                URITooLong: "414 URI Too Long",
-                EndPointInternalError: "500 Internal Server Error",
-            }.get(type(exc), type(exc).__name__)
-            message = _server_message(exc)
-            raise self._fail(f"HTTP {status}" + (f": {message}" if message else "")) from None
+            response = http_client.send(
+                http_client.build_opener("query"), request, timeout=self.timeout
+            )
         except urllib.error.HTTPError as exc:
             message = _read_error_body(exc)
-            raise self._fail(
-                f"HTTP {exc.code} {exc.reason}" + (f": {message}" if message else "")
-            ) from None
+            if exc.code == 400:
+                raise RemoteQueryRejected(
+                    f"{self.display_url} rejected the query (HTTP 400): "
+                    + (self.credentials.scrub(message) or "no explanation given")
+                ) from None
+            status = _STATUS_HINTS.get(exc.code, f"{exc.code} {exc.reason}")
+            raise self._fail(f"HTTP {status}" + (f": {message}" if message else "")) from None
+        except TimeoutError:
+            raise self._fail(f"no answer within {self.timeout:g} s (timed out)") from None
         except (urllib.error.URLError, OSError) as exc:
             raise self._fail(describe_network_error(exc, self.timeout)) from None
-        except ValueError as exc:  # http.client rejects malformed URLs this way
-            raise self._fail(str(exc)) from None
-        return body, content_type.split(";")[0].strip().lower()
+        except ValueError:  # http.client refuses malformed URLs (and echoes them)
+            raise self._fail("not a URL that can be requested") from None
+        return response.body, response.content_type
 
     def _json(self, query: str) -> dict[str, Any]:
-        from SPARQLWrapper import JSON
+        body, content_type = self._run(query, _ACCEPT_JSON)
+        from kb.safe_load import load_json
 
-        body, content_type = self._run(query, JSON)
         try:
-            data = json.loads(body.decode("utf-8"))
+            data = load_json(body.decode("utf-8"))  # a lying server may send NaN or depth
         except (UnicodeDecodeError, ValueError):
             raise self._fail(
                 f"answered with {content_type or 'no content type'}, not SPARQL JSON results"
@@ -335,8 +287,10 @@ class RemoteStore:
         :raises EndpointError: the server could not be reached or failed (exit 3).
         """
         data = self._json(query)
-        if "results" not in data:
-            raise UsageError("expected a SELECT query")
+        if "results" not in data or not isinstance(data["results"], dict):
+            if "boolean" in data:
+                raise UsageError("expected a SELECT query")
+            raise self._fail("answered a SELECT query without results")
         columns = list(data.get("head", {}).get("vars", []))
         rows = []
         for binding in data["results"].get("bindings", []):
@@ -353,9 +307,8 @@ class RemoteStore:
     def construct(self, query: str) -> list[tuple[Identifier, Identifier, Identifier]]:
         """Run a CONSTRUCT or DESCRIBE query; the triples as rdflib terms."""
         from rdflib import Graph
-        from SPARQLWrapper import TURTLE
 
-        body, content_type = self._run(query, TURTLE)
+        body, content_type = self._run(query, _ACCEPT_RDF)
         if content_type.startswith("application/sparql-results"):
             raise UsageError("expected a CONSTRUCT or DESCRIBE query")
         graph = Graph()

@@ -57,6 +57,8 @@ class EmbeddedStore:
     def __init__(self, oxstore: ox.Store | None = None, *, on_disk: bool = False) -> None:
         self._store = oxstore if oxstore is not None else ox.Store()
         self._on_disk = on_disk
+        #: SERVICE clauses make Oxigraph fetch any URL; refused unless this is set.
+        self.allow_service = False
 
     @classmethod
     def open_kb(cls, kb_dir: Path | None = None, *, include_schema: bool = True) -> EmbeddedStore:
@@ -118,7 +120,7 @@ class EmbeddedStore:
         return len(self._store)
 
     def select(self, query: str) -> QueryResult:
-        _reject_updates(query)
+        _reject_updates(query, self.allow_service)
         try:
             result = self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -137,7 +139,7 @@ class EmbeddedStore:
         return QueryResult(columns, rows)
 
     def ask(self, query: str) -> bool:
-        _reject_updates(query)
+        _reject_updates(query, self.allow_service)
         try:
             result = self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -147,7 +149,7 @@ class EmbeddedStore:
         return bool(result)
 
     def construct(self, query: str) -> list[tuple[Identifier, Identifier, Identifier]]:
-        _reject_updates(query)
+        _reject_updates(query, self.allow_service)
         try:
             result = self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -375,12 +377,20 @@ def column_strings(result: QueryResult, column: str) -> Sequence[str | None]:
 
 
 def open_store(
-    kb_dir: Path | None = None, *, endpoint: str | None = None, timeout: float = 30.0
+    kb_dir: Path | None = None,
+    *,
+    endpoint: str | None = None,
+    timeout: float = 30.0,
+    allow_service: bool = False,
 ) -> Store:
     """The store a command should query: a remote SPARQL endpoint when ``endpoint`` is given,
     else the embedded store of ``kb_dir`` (default: ``$EKB_KB`` or the shipped KB)."""
     if endpoint:
         from kb.remote import RemoteStore  # SPARQLWrapper only loads for remote use
 
-        return RemoteStore(endpoint, timeout=timeout)
-    return EmbeddedStore.open_kb(kb_dir)
+        remote = RemoteStore(endpoint, timeout=timeout)
+        remote.allow_service = allow_service
+        return remote
+    store = EmbeddedStore.open_kb(kb_dir)
+    store.allow_service = allow_service
+    return store

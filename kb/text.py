@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -50,3 +51,25 @@ def quoted_string(value: str) -> str:
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
+
+
+# C0 controls except tab and line feed, DEL, C1 controls, and the bidirectional
+# overrides and isolates (text that reorders what a terminal shows).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    r"""``text`` with terminal control characters shown as escapes, so they cannot act.
+
+    A title holding ``ESC [2J`` would clear the screen of whoever prints it;
+    here it is shown as ``\x1b[2J``. Line feeds and tabs are kept.
+
+    >>> escape_controls("ok\x1b[31mred\r\n")
+    'ok\\x1b[31mred\\r\n'
+    """
+
+    def shown(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return _CONTROL_CHARS.sub(shown, text)

@@ -1,4 +1,5 @@
-"""The shipped lupus corpus against its reference file (shared/reference/lupus-studies.yaml).
+"""The shipped lupus corpus against its reference file (tests/data/reference/lupus-studies.yaml,
+a copy of shared/reference/lupus-studies.yaml kept with the tests, see its README).
 
 Expected values are read from the reference file itself wherever it prints them, so a number
 typed wrongly into a study file, or a null that became a value, fails here.
@@ -18,7 +19,7 @@ from rdflib.namespace import RDF
 REPO = Path(__file__).resolve().parents[1]
 STUDIES = REPO / "kb" / "studies"
 VOCAB = REPO / "ontology" / "vocab"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "lupus-studies.yaml"
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "lupus-studies.yaml"
 
 EKB = Namespace("https://w3id.org/evidence-kb/ontology#")
 RES = "https://w3id.org/evidence-kb/resource/study/"
@@ -26,10 +27,6 @@ SRCTYPE = Namespace("https://w3id.org/evidence-kb/vocab/source-type/")
 
 #: The pilot's record id in the reference file, and the id it has in the knowledge base.
 PILOT_RECORD, PILOT_ID = "il2-refractory-ln-rheumther-2021", "il2-refractory-ln-2021"
-
-pytestmark = pytest.mark.skipif(
-    not REFERENCE.exists(), reason=f"reference file {REFERENCE} is not available in this checkout"
-)
 
 
 @pytest.fixture(scope="module")

@@ -289,7 +289,10 @@ def test_formula_text_is_neutralised_in_csv_and_stored_as_text_in_xlsx(tmp_path:
     (kb / "studies").mkdir(parents=True)
     text = PILOT.read_text(encoding="utf-8")
     evil = '=HYPERLINK(\\"http://example.org\\",\\"x\\")'
-    marker = 'ekb:title "Low-dose interleukin-2 as add-on therapy for refractory lupus nephritis (pilot study)"'
+    marker = (
+        'ekb:title "Low-dose interleukin-2 as add-on therapy for refractory lupus nephritis'
+        ' (pilot study)"'
+    )
     assert marker in text
     (kb / "studies" / "il2-refractory-ln-2021.ttl").write_text(
         text.replace(marker, f'ekb:title "{evil}"', 1), encoding="utf-8"

@@ -105,7 +105,10 @@ def test_installed_package_finds_its_resources_outside_the_checkout(
     installed: Path, tmp_path: Path
 ) -> None:
     env = {"PYTHONPATH": str(installed), "PATH": os.environ.get("PATH", "")}
-    code = "import kb.paths as p; print(p.ontology_file()); print(p.queries_dir()); print(p.shipped_kb_dir())"
+    code = (
+        "import kb.paths as p; print(p.ontology_file()); print(p.queries_dir());"
+        " print(p.shipped_kb_dir())"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
@@ -148,3 +151,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "<!-- test-command -->" in ci
     command = _readme_command("test-command")
     assert "pip install '.[test]'" in command and "pytest" in command
+
+
+def test_ci_runs_the_gates_from_the_installed_venv_before_the_tests() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    steps = [
+        ".venv/bin/ruff check kb tests",
+        ".venv/bin/ruff format --check kb tests",
+        ".venv/bin/mypy kb",
+        'bash -c "$pytest_command"',
+    ]
+    lines = [line.strip() for line in ci.splitlines()]
+    positions = [lines.index(step) for step in steps]
+    assert positions == sorted(positions), positions
+    assert lines.index('bash -c "$install_command"') < positions[0]
+    assert lines[0] == "#!/usr/bin/env bash" and "set -euo pipefail" in lines

@@ -283,6 +283,7 @@ def test_kb_folder_that_is_not_a_kb_exits_3(tmp_path, dead_url):
 def test_pushing_a_researchers_own_kb_folder(oxigraph, tmp_path):
     kb = tmp_path / "kb"
     shutil.copytree(paths.shipped_kb_dir() / "studies", kb / "studies")
+    shutil.copytree(paths.shipped_kb_dir() / "reviews", kb / "reviews")
     result = run("push", "--store", oxigraph.store_url, "--kb", str(kb), "--graph-per-study")
     assert result.exit_code == 0, result.output
     assert graph_counts(oxigraph) == embedded_graph_counts()

@@ -65,6 +65,7 @@ SAMPLE_VALUES = {
     ("concept", "agent"): "IL-2",
     ("concept", "outcome"): "proteinuria",
     ("study", None): "il2-refractory-ln-2021",
+    ("review", None): "il2-sle-ln-worked-example",  # it includes the pilot
 }
 CATALOGUE = queries.catalogue()
 
@@ -80,6 +81,8 @@ def pilot_store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     kb = tmp_path_factory.mktemp("pilot-kb")
     (kb / "studies").mkdir()
     shutil.copy(PILOT, kb / "studies" / PILOT.name)
+    # The worked example review (it includes the pilot), for the `review` parameter.
+    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
     return EmbeddedStore.open_kb(kb)
 
 
@@ -418,6 +421,7 @@ _SAMPLE_VALUES = {
     "intervention": ["belimumab", "IL-2"],
     "outcome": ["proteinuria", "renal response"],
     "comparator": ["placebo"],
+    "review": ["il2-sle-ln-worked-example"],
 }
 
 

@@ -14,7 +14,10 @@ from kb.store import EmbeddedStore, cache_dir_for
 
 REPO = Path(__file__).resolve().parents[1]
 PILOT = REPO / "kb" / "studies" / "il2-refractory-ln-2021.ttl"
-EVENTS = "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#> SELECT ?e WHERE { ?r ekb:events ?e } ORDER BY ?e"
+EVENTS = (
+    "PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>"
+    " SELECT ?e WHERE { ?r ekb:events ?e } ORDER BY ?e"
+)
 
 
 @pytest.fixture()
@@ -43,7 +46,8 @@ def test_open_kb_loads_the_schema_and_every_study_into_named_graphs(kb_copy: Pat
     )
     assert _events(store) == [7]
     assert store.ask(
-        "ASK { <https://w3id.org/evidence-kb/ontology#Study> a <http://www.w3.org/2002/07/owl#Class> }"
+        "ASK { <https://w3id.org/evidence-kb/ontology#Study>"
+        " a <http://www.w3.org/2002/07/owl#Class> }"
     )
 
 

@@ -70,7 +70,7 @@ def test_the_shipped_kb_validates_with_exit_0() -> None:
     assert doc["counts"]["violation"] == 0
     assert [f["path"] for f in doc["files"]] == [
         f"studies/{p.name}" for p in paths.study_files(paths.shipped_kb_dir())
-    ]
+    ] + [f"reviews/{p.name}" for p in paths.review_files(paths.shipped_kb_dir())]
 
 
 def test_the_library_validates_a_kb_folder(kb_copy: Path) -> None:

@@ -698,7 +698,10 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
     columns = {c.strip().lower() for c in reader.fieldnames if c}
     if measure is not None and measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    chosen = measure or _csv_measure(columns)
+    try:
+        chosen = measure or _csv_measure(columns)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     kind = measure_kind(chosen)
     needed, described = _NEEDED[kind]
     missing = needed - columns
@@ -730,6 +733,10 @@ def read_csv(path: Path, *, measure: str | None = None) -> MetaInput:
                 raise UsageError(
                     f"{path}:{lineno}: column {col}: {row[col]!r} is not a number"
                 ) from exc
+            if not math.isfinite(values[col] or 0.0):  # "inf", "nan", "1e400"
+                raise UsageError(
+                    f"{path}:{lineno}: column {col}: {row[col]!r} is not a finite number"
+                )
         label = row.get(label_col, "") if label_col else ""
         if label_col == "study" and label and "author" in row and row["author"]:
             label = f"{row['author']}" + (f" {row['year']}" if row.get("year") else "")

@@ -18,8 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "kb.cli.export",
         "export_command",
-        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, "
-        "jsonld, trig.",
+        "Export studies for reviews: csv, xlsx, ris, fhir, revman, metafor, sof, ttl, nt, jsonld,"
+        " trig.",
     ),
     "validate": ("kb.cli.validate", "validate", "Check studies against the SHACL shapes."),
     "import": (
@@ -68,6 +68,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kb.cli.review",
         "review_group",
         "Systematic reviews as data: new, add, show, list, status, prisma (PRISMA 2020 flow).",
+    ),
+    "search": (
+        "kb.cli.search",
+        "search_command",
+        "Find studies by words in titles, conditions, treatments, outcomes, claims, notes.",
+    ),
+    # -- double extraction (issue 20)
+    "diff": (
+        "kb.cli.reconcile",
+        "diff",
+        "Compare two extractions of one study; --summary: agreement and kappa.",
+    ),
+    "reconcile": (
+        "kb.cli.reconcile",
+        "reconcile",
+        "Write the consensus of two extractions, recording every decision.",
     ),
     "bench": (
         "kb.cli.bench",

@@ -7,6 +7,7 @@ documented exit code here, in one place; a user's mistake never shows a tracebac
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,17 +26,37 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # rdflib logs a traceback for every ill-typed literal ("ten"^^xsd:integer)
+        # it meets; validation reports those as findings, so the log is noise.
+        logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
         try:
             return func(*args, **kwargs)
         except KbError as exc:
-            click.echo(f"ekb: {exc}", err=True)
+            click.echo(f"ekb: {safe_message(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except RecursionError:
+            click.echo("ekb: the input is nested too deeply to process", err=True)
+            sys.exit(3)
+        except OSError as exc:
+            # Disk full, quota, read-only file system...: the library wrote
+            # atomically, so nothing half written is left.
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"ekb: {safe_message(where + (exc.strerror or str(exc)))}", err=True)
+            sys.exit(3)
         except BrokenPipeError:
             # `ekb query ... | head` closes stdout early; that is not an error.
             sys.stderr.close()
             sys.exit(0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def safe_message(text: str) -> str:
+    """A message fit for a terminal: secrets masked, control characters escaped."""
+    from kb.redact import redact_text
+    from kb.text import escape_controls
+
+    return escape_controls(redact_text(text))
 
 
 def kb_option(func: F) -> F:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kb.cli.common import did_you_mean, endpoint_options, handle_errors, kb_option
+from kb.cli.completion import complete_study_ids
 from kb.export import FORMATS, format_names
 
 
@@ -30,8 +31,8 @@ def _formats_help() -> str:
     "export",
     help="Write the selected studies as FORMAT for a systematic review.\n\n\b\nFormats:\n"
     + _formats_help()
-    + "\n\nEvery row carries its caveats and provenance; the same knowledge base gives the same"
-    " bytes."
+    + "\n\nEvery row carries its caveats and provenance;"
+    " the same knowledge base gives the same bytes."
     " csv writes a folder (-o DIR); the others write -o FILE or standard output."
     " Exit 1 when no study matches, or when RevMan cannot carry any selected study (single-arm).",
 )
@@ -44,7 +45,12 @@ def _formats_help() -> str:
     help="Write to FILE (a folder for csv) instead of standard output.",
 )
 @click.option(
-    "--study", "study_ids", multiple=True, metavar="ID", help="Only this study (repeatable)."
+    "--study",
+    "study_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_study_ids,
+    help="Only this study (repeatable).",
 )
 @click.option(
     "--condition",
@@ -70,6 +76,12 @@ def _formats_help() -> str:
     default=None,
     help="Only the studies this review includes (its id; see `ekb review list`).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every item behind a summary line (revman: each skipped comparison).",
+)
 @kb_option
 @endpoint_options
 @handle_errors
@@ -81,6 +93,7 @@ def export_command(
     intervention: str | None,
     outcome: str | None,
     review: str | None,
+    verbose: bool,
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
@@ -99,7 +112,7 @@ def export_command(
         output=output,
         review=review,
     )
-    for message in rendered.messages:
+    for message in rendered.messages + (rendered.details if verbose else []):
         click.echo(message, err=True)
     if output is None:
         data = rendered.files[""]

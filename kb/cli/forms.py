@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kb.cli.common import handle_errors, kb_option, output_option
+from kb.cli.completion import complete_study_ids
 
 DESIGN_CHOICES = (
     "randomised",
@@ -38,14 +39,23 @@ def _write(text: str, output: Path | None) -> None:
     help="Pre-fill the design and the usual arms.",
 )
 @output_option
+@click.option(
+    "--force", is_flag=True, help="With -o: overwrite FILE when it exists (a filled form?)."
+)
 @handle_errors
-def new(design: str, output: Path | None) -> None:
+def new(design: str, output: Path | None, force: bool) -> None:
     """Print a blank extraction form (YAML, a comment on every field).
 
-    Fill it in, then `ekb add FORM.yaml`.
+    Fill it in, then `ekb add FORM.yaml`. `-o FILE` onto an existing file needs --force
+    (exit 2 without it), so a filled-in form is never replaced by a blank one.
     """
+    from kb.errors import UsageError
     from kb.form_template import blank_form
 
+    if output is not None and output.exists() and not force:
+        raise UsageError(
+            f"{output} already exists (it may be a filled-in form); use --force to overwrite it"
+        )
     _write(blank_form(design), output)
 
 
@@ -77,12 +87,13 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
         verb = "replaced" if study.replaces else "added"
         hint = ""
         if infos:
-            hint = f" ({len(infos)} info{'s' if len(infos) != 1 else ''}; `ekb validate -s info` lists them)"
+            plural = "s" if len(infos) != 1 else ""
+            hint = f" ({len(infos)} info{plural}; `ekb validate -s info` lists them)"
         click.echo(f"{verb} {study.study_id}: {study.path}{hint}", err=True)
 
 
 @click.command("show")
-@click.argument("study")
+@click.argument("study", shell_complete=complete_study_ids)
 @click.option(
     "-f",
     "--format",
@@ -90,7 +101,8 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
     type=click.Choice(["yaml", "ttl", "md"]),
     default="yaml",
     show_default=True,
-    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle; md: a study card.",
+    help="yaml: the extraction form (ekb add takes it back); ttl: canonical Turtle;"
+    " md: a study card.",
 )
 @kb_option
 @output_option
@@ -98,8 +110,11 @@ def add(forms: tuple[Path, ...], kb_dir: Path | None, force: bool) -> None:
 def show(study: str, fmt: str, kb_dir: Path | None, output: Path | None) -> None:
     """Show one study (by id) as a form, as Turtle or as a readable card."""
     from kb.kbdir import show_study
+    from kb.text import escape_controls
 
-    _write(show_study(kb_dir, study, fmt), output)
+    text = show_study(kb_dir, study, fmt)
+    # A card is for reading: control characters in titles must not reach a terminal.
+    _write(escape_controls(text) if fmt == "md" else text, output)
 
 
 @click.command("fmt")

@@ -61,6 +61,10 @@ def ctgov(
     kb = kb_dir if kb_dir is not None else kb_paths.default_kb_dir()
     if not kb.is_dir():
         raise UsageError(f"{kb}: no such knowledge base folder (make one with `ekb init {kb}`)")
+    if not dry_run:
+        from kb.kbdir import refuse_shipped
+
+        refuse_shipped(kb, "imported studies")
     with _progress() as (advance, set_total):
         report = import_ctgov(
             list(paths),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
+from kb.cli.completion import complete_study_ids
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -22,11 +23,14 @@ def _emit(text: str, output: Path | None) -> None:
 def _render(plain: object, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(plain.to_json(), indent=2, ensure_ascii=False)  # type: ignore[attr-defined]
-    return plain.to_markdown()  # type: ignore[attr-defined]
+    from kb.text import escape_controls
+
+    # Text for reading: control characters from the data must not reach a terminal.
+    return escape_controls(plain.to_markdown())  # type: ignore[attr-defined]
 
 
 @click.command()
-@click.argument("study")
+@click.argument("study", shell_complete=complete_study_ids)
 @click.option(
     "--plain",
     is_flag=True,
@@ -61,10 +65,13 @@ def summary(
     claims and sources it states.
     """
     from kb.plain import summarise_study
+    from kb.queries import resolve_study
     from kb.store import open_store
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
-    _emit(_render(summarise_study(store, study), fmt), output)
+    # The id is checked and turned into a bound IRI term here, so no text the
+    # user typed is ever pasted into a query.
+    _emit(_render(summarise_study(store, resolve_study(store, study)), fmt), output)
 
 
 @click.command()

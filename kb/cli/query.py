@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from kb.cli.common import endpoint_options, handle_errors, kb_option, output_option
+from kb.cli.completion import complete_query_names
 from kb.errors import CouldNotRun, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,11 +50,31 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 def _write(result: object, fmt: str, output: Path | None) -> None:
     from kb.output import write_result
 
+    if fmt in ("table", "md"):
+        result = _escaped(result)
     write_result(result, fmt, output)  # type: ignore[arg-type]
 
 
+def _escaped(result: Any) -> Any:
+    """Text for reading: control characters in values are shown as escapes, never sent raw."""
+    from rdflib import Literal
+
+    from kb.store_api import QueryResult
+    from kb.text import escape_controls
+
+    rows = []
+    for row in result.rows:
+        tidy = {}
+        for name, cell in row.items():
+            if isinstance(cell, Literal) and escape_controls(str(cell)) != str(cell):
+                cell = Literal(escape_controls(str(cell)))
+            tidy[name] = cell
+        rows.append(tidy)
+    return QueryResult(list(result.columns), rows)
+
+
 @click.command("queries")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_query_names)
 @_format_option("-f", "--format")
 @output_option
 @handle_errors
@@ -74,7 +95,7 @@ def queries_command(name: str | None, fmt: str, output: Path | None) -> None:
 
 
 @click.command("query")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_query_names)
 @click.option(
     "-p",
     "--param",
@@ -127,6 +148,12 @@ def query_command(
     help="Read the query from FILE (`-` for standard input).",
 )
 @_format_option("--format", "-F")
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    default=False,
+    help="Let the query use SERVICE (the store then fetches the URLs it names).",
+)
 @output_option
 @kb_option
 @endpoint_options
@@ -139,10 +166,12 @@ def sparql_command(
     kb_dir: Path | None,
     endpoint: str | None,
     timeout: float,
+    allow_service: bool,
 ) -> None:
     """Run an ad-hoc, read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
-    Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused with exit code 2.
+    Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused with exit code 2, and so is
+    SERVICE (which makes the store fetch other URLs) unless --allow-service is given.
     Here -f names the query file; the output format is --format/-F.
 
     \b
@@ -166,8 +195,8 @@ def sparql_command(
             raise CouldNotRun(f"{query_file}: cannot read: {exc.strerror}") from exc
     else:
         text = query or ""
-    queries.query_form(text)  # refuse updates before loading anything
-    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
+    queries.query_form(text, allow_service=allow_service)  # refuse before loading anything
+    store = open_store(kb_dir, endpoint=endpoint, timeout=timeout, allow_service=allow_service)
     _write(queries.run_sparql(store, text), fmt, output)
 
 

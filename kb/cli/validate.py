@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,6 +70,14 @@ def validate(
     allowed), 1 when something is, 2 on a usage error, 3 when a file cannot be
     read or is not valid Turtle (the message names the file and line).
     """
+    if sys.stderr.isatty():
+        # Loading pySHACL and the shapes takes seconds before the first file is done: say at
+        # once what is being checked (only on a terminal, so piped output is unchanged).
+        what = ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        if not paths:
+            where = kb_dir or os.environ.get("EKB_KB") or "the shipped knowledge base"
+            what = f"the studies of {where}"
+        click.echo(f"validating {what} ...", err=True)
     from kb.validation import format_text, validate_kb, validate_paths
 
     with _progress() as progress:
@@ -81,7 +90,9 @@ def validate(
     if fmt == "json":
         click.echo(report.to_json(), nl=False)
     else:
-        click.echo(format_text(report, _SEVERITY_CHOICES[severity]), nl=False)
+        from kb.text import escape_controls
+
+        click.echo(escape_controls(format_text(report, _SEVERITY_CHOICES[severity])), nl=False)
     if not report.conforms:
         sys.exit(1)
 

@@ -56,12 +56,14 @@ class Rendered:
     """What a format produced: file contents by name, and messages for the user.
 
     A single-file format has one entry under the name ``""``; a folder format
-    names each file. ``messages`` go to stderr (for example the studies RevMan skipped).
+    names each file. ``messages`` go to stderr (for example a summary of what RevMan skipped,
+    one line per reason); ``details`` too, when asked for (``ekb export -v``: every item).
     """
 
     files: dict[str, bytes]
     folder: bool = False
     messages: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
 
 
 def format_names() -> list[str]:

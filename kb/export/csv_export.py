@@ -25,12 +25,33 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise_formula(text: str) -> str:
     """Prefix ``'`` to text a spreadsheet would run as a formula.
 
+    Spreadsheets skip leading spaces and line breaks before looking for a
+    formula, so those do not hide one. Line breaks become ``\\n`` (a bare
+    ``\\r`` would end the record for some readers); the cell is then quoted.
+
     >>> neutralise_formula("=HYPERLINK(\\"x\\")")
     '\\'=HYPERLINK("x")'
+    >>> neutralise_formula(" @SUM(A1)")
+    "' @SUM(A1)"
     >>> neutralise_formula("low-dose IL-2")
     'low-dose IL-2'
     """
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    text = normalise_line_breaks(text)
+    stripped = text.lstrip(" \n\u00a0")
+    if text.startswith(FORMULA_TRIGGERS) or stripped.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def normalise_line_breaks(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` (and Unicode line separators) as ``\\n``."""
+    return (
+        text.replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\u2028", "\n")
+        .replace("\u2029", "\n")
+        .replace("\x85", "\n")
+    )
 
 
 def cell_text(value: Cell) -> str:

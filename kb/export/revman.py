@@ -24,6 +24,24 @@ EXPERIMENTAL_ROLES = {"experimental"}
 CONTROL_ROLES = {"placebo comparator", "active comparator", "standard of care"}
 
 
+#: Why a comparison cannot go into RevMan's two-group tables (one summary line each).
+ONE_SIDE = "results for only one side of the comparison"
+KEPT_OUT = "marked to be kept out of meta-analysis"
+NO_NUMBERS = "neither events/total nor mean/SD/n in both arms"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A comparison left out of the RevMan table, and why."""
+
+    label: str
+    reason: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.reason}" + (f" ({self.note})" if self.note else "")
+
+
 @dataclass
 class Pair:
     """One experimental arm against one control arm, same outcome, timepoint and subgroup."""
@@ -59,7 +77,7 @@ def _when(row: Row) -> str:
     return f"week {tp}" if tp is not None else "timepoint not stated"
 
 
-def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
+def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[Skipped]]:
     """Experimental-versus-control pairs ready for a two-group analysis.
 
     :returns: ``(pairs, single_arm_studies, skipped)``: the pairs; the ids of single-arm
@@ -78,29 +96,29 @@ def two_group_pairs(data: Any) -> tuple[list[Pair], list[str], list[str]]:
         groups[key].append(row)
     single_arm = sorted(str(s) for s, r in chars.items() if r["single_arm"])
     pairs: list[Pair] = []
-    skipped: list[str] = []
+    skipped: list[Skipped] = []
     for key in sorted(groups, key=lambda k: tuple(str(x) for x in k)):
         study = key[0]
         if study in single_arm:
             continue
         rows = groups[key]
-        label = f"{study}: {rows[0]['outcome_label'] or rows[0]['outcome']} ({_when(rows[0])}{', ' + str(key[3]) if key[3] else ''})"
+        subgroup = f", {key[3]}" if key[3] else ""
+        outcome = rows[0]["outcome_label"] or rows[0]["outcome"]
+        label = f"{study}: {outcome} ({_when(rows[0])}{subgroup})"
         exps = [r for r in rows if r["arm_role"] in EXPERIMENTAL_ROLES]
         ctls = [r for r in rows if r["arm_role"] in CONTROL_ROLES]
         if not exps or not ctls:
-            skipped.append(f"{label}: results for only one side of the comparison")
+            skipped.append(Skipped(label, ONE_SIDE))
             continue
         for e in exps:
             for c in ctls:
                 if e.get("exclude_from_meta_analysis") or c.get("exclude_from_meta_analysis"):
-                    skipped.append(
-                        f"{label}: marked to be kept out of meta-analysis "
-                        f"({e.get('quality_flag') or c.get('quality_flag') or 'see caveats'})"
-                    )
+                    flag = e.get("quality_flag") or c.get("quality_flag") or "see caveats"
+                    skipped.append(Skipped(label, KEPT_OUT, str(flag)))
                     continue
                 kind = _kind(e, c)
                 if kind is None:
-                    skipped.append(f"{label}: neither events/total nor mean/SD/n in both arms")
+                    skipped.append(Skipped(label, NO_NUMBERS))
                     continue
                 pairs.append(Pair(kind, e, c))
     return pairs, single_arm, skipped
@@ -175,6 +193,24 @@ def _row(p: Pair) -> dict[str, Any]:
     return row
 
 
+def skip_summary(skipped: list[Skipped], written: int) -> tuple[list[str], list[str]]:
+    """One line per reason with its count, and the per-comparison lines behind them.
+
+    :returns: ``(summary, details)``, both prefixed ``revman:`` for standard error.
+    """
+    counts: dict[str, int] = {}
+    for item in skipped:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    summary = [f"revman: wrote {written} two-group comparison(s)"]
+    summary += [
+        f"revman: skipped {n} comparison(s): {reason}"
+        for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    if skipped:
+        summary.append("revman: -v lists each skipped comparison")
+    return summary, [f"revman: skipped {item}" for item in skipped]
+
+
 def single_arm_message(study_ids: list[str]) -> str:
     return (
         "skipped single-arm (no comparison group), never given an invented comparator: "
@@ -191,8 +227,9 @@ def render(
     messages = []
     if single_arm:
         messages.append(f"revman: {single_arm_message(single_arm)}")
-    messages += [f"revman: skipped {s}" for s in skipped]
+    summary, details = skip_summary(skipped, len(pairs))
     if not pairs:
+        messages += details
         if single_arm and len(single_arm) == len(data.characteristics.rows):
             raise CheckFailed(
                 "RevMan two-group comparisons cannot carry the selected studies: every one is "
@@ -205,4 +242,8 @@ def render(
             "no two-group comparison with events/total or mean/SD/n in the selected studies "
             f"({detail}). Nothing written."
         )
-    return Rendered({"": csv_bytes(COLUMNS, [_row(p) for p in pairs])}, messages=messages)
+    return Rendered(
+        {"": csv_bytes(COLUMNS, [_row(p) for p in pairs])},
+        messages=messages + summary,
+        details=details,
+    )

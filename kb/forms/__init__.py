@@ -24,7 +24,15 @@ YAML is read and written in one place, :mod:`kb.forms.yaml_io`; graph -> form is
 :mod:`kb.forms.from_graph`; concept lookup is :mod:`kb.forms.vocabulary`.
 """
 
-from kb.forms.fields import DEFAULTABLE, PROVENANCE, PROVENANCE_NAMES, Field, Section
+from kb.forms.fields import (
+    DEFAULTABLE,
+    PROVENANCE,
+    PROVENANCE_NAMES,
+    Field,
+    Section,
+    record_iri,
+    study_iri,
+)
 from kb.forms.from_graph import NotAForm, graph_to_form
 from kb.forms.kinds import KEY_PATTERN, RDF_TYPE, RDFS_LABEL, SKOS, XSD, Kind
 from kb.forms.schema import (
@@ -55,7 +63,7 @@ from kb.forms.table import (
     STUDY,
     iter_fields,
 )
-from kb.forms.to_graph import ConvertedForm, form_to_graph, record_iri, study_iri
+from kb.forms.to_graph import ConvertedForm, form_to_graph
 from kb.forms.vocabulary import Vocabulary, curie
 from kb.forms.yaml_io import decimal_lexical, dump_form, load_form_file, load_form_text
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kb.forms import kinds
 from kb.forms.kinds import Kind
-from kb.namespaces import EKB
+from kb.namespaces import EKB, RES
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,12 @@ class Section:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+
+def study_iri(study_id: str) -> str:
+    return f"{RES}study/{study_id}"
+
+
+def record_iri(study_id: str, segment: str, key: str | None = None) -> str:
+    base = study_iri(study_id)
+    return f"{base}/{segment}" if key is None else f"{base}/{segment}/{key}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import CheckFailed
 from kb.forms import kinds
+from kb.forms import reconciliation as rform
 from kb.forms.fields import Field, Section
 from kb.forms.kinds import RDF_TYPE, SKOS, XSD
 from kb.forms.table import (
@@ -191,6 +192,48 @@ class _Reader:
             return curie(value)
         return value
 
+    def reconciliation(self, s: Node) -> dict[str, Any] | None:
+        """The ``reconciliation:`` part (see :mod:`kb.forms.reconciliation`), if any."""
+        nodes = self.objects(s, rform.RECONCILIATION.link)
+        if not nodes:
+            return None
+        if len(nodes) > 1 or str(nodes[0]) != f"{self.study}/reconciliation":
+            raise NotAForm(f"{self.where(s)}: one reconciliation, at {self.study}/reconciliation")
+        r = nodes[0]
+        self.expect_type(r, rform.RECONCILIATION.rdf_class)
+        out = self.fields(r, rform.RECONCILIATION)
+        extractions = []
+        for node in sorted(self.objects(r, rform.EXTRACTIONS.link), key=str):
+            key = self.key_of(node, f"{self.study}/extraction/")
+            self.expect_type(node, rform.EXTRACTIONS.rdf_class)
+            extractions.append({"key": key, **self.fields(node, rform.EXTRACTIONS, skip=["key"])})
+        out["extractions"] = extractions
+        decisions = []
+        d_nodes = self.objects(r, rform.DECISIONS.link)
+        keyed = [(self.key_of(n, f"{r}/decision/"), n) for n in d_nodes]
+        # d1, d2, ..., d10 in number order
+        for key, node in sorted(keyed, key=lambda kn: (len(kn[0]), kn[0])):
+            self.expect_type(node, rform.DECISIONS.rdf_class)
+            # derived from the path when the form is added again: read, not shown
+            for predicate in (rform.WAS_DERIVED_FROM, rform.DECIDED_RECORD, rform.DECIDED_PROPERTY):
+                self.objects(node, predicate)
+            decision = {"key": key, **self.fields(node, rform.DECISIONS, skip=["key"])}
+            candidates = []
+            for c in sorted(self.objects(node, rform.CANDIDATES.link), key=str):
+                self.expect_type(c, rform.CANDIDATES.rdf_class)
+                sources = self.objects(c, rform.FROM_EXTRACTION)
+                if len(sources) != 1:
+                    raise NotAForm(f"{self.where(c)}: a candidate comes from one extraction")
+                x_key = self.key_of(sources[0], f"{self.study}/extraction/")
+                entry = self.fields(c, rform.CANDIDATES, skip=["extraction"])
+                candidates.append({"extraction": x_key, **entry})
+            if candidates:
+                decision["candidates"] = candidates
+            decisions.append(decision)
+        if decisions:
+            out["decisions"] = decisions
+        return out
+
     def read(self) -> dict[str, Any]:
         from rdflib import URIRef
 
@@ -276,6 +319,9 @@ class _Reader:
             concepts.append({"id": curie(str(node)), **entry})
         if concepts:
             form["concepts"] = concepts
+        recon = self.reconciliation(s)
+        if recon is not None:
+            form["reconciliation"] = recon
 
         leftover = [t for t in self.graph if t not in self.consumed]
         if leftover:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kb.errors import CheckFailed
 from kb.forms import kinds
+from kb.forms import reconciliation as rform
 from kb.forms.fields import Field, Section
 from kb.forms.table import (
     ARMS,
@@ -46,7 +47,7 @@ class FormError(CheckFailed):
         )
 
 
-def _field_schema(f: Field) -> dict[str, Any]:
+def field_schema(f: Field) -> dict[str, Any]:
     item = dict(f.kind.schema)
     item["description"] = f.help
     item["x-expect"] = f.kind.expect
@@ -62,7 +63,7 @@ def _field_schema(f: Field) -> dict[str, Any]:
 
 
 def _record_schema(section: Section, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    props = {f.name: _field_schema(f) for f in section.all_fields}
+    props = {f.name: field_schema(f) for f in section.all_fields}
     props.update(extra or {})
     required = [f.name for f in section.all_fields if f.required]
     schema: dict[str, Any] = {
@@ -94,7 +95,7 @@ def json_schema() -> dict[str, Any]:
         "type": "object",
         "description": "provenance applied to every record that leaves these fields blank",
         "x-expect": "a mapping of fields",
-        "properties": {f.name: _field_schema(f) for f in DEFAULTS_FIELDS},
+        "properties": {f.name: field_schema(f) for f in DEFAULTS_FIELDS},
         "additionalProperties": False,
     }
     props: dict[str, Any] = {
@@ -112,6 +113,14 @@ def json_schema() -> dict[str, Any]:
     }
     for section in (OUTCOMES, RESULTS, COMPARISONS, SAFETY, CLAIMS, CONCEPTS):
         props[section.name] = _list_of(_record_schema(section), section.name)
+    # -- double extraction (issue 20): how a consensus form came from two extractions
+    candidates = _list_of(_record_schema(rform.CANDIDATES), "candidates")
+    decisions = _list_of(_record_schema(rform.DECISIONS, {"candidates": candidates}), "decisions")
+    extractions = {**_list_of(_record_schema(rform.EXTRACTIONS), "extractions"), "minItems": 2}
+    props["reconciliation"] = _record_schema(
+        rform.RECONCILIATION, {"extractions": extractions, "decisions": decisions}
+    )
+    props["reconciliation"]["required"] = ["extractions"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://w3id.org/evidence-kb/schemas/form.schema.json",

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kb.forms import kinds
-from kb.forms.fields import Field, Section
+from kb.forms import reconciliation as rform
+from kb.forms.fields import Field, Section, record_iri, study_iri
 from kb.forms.kinds import RDF_TYPE, XSD
 from kb.forms.schema import FormError, check_form_shape, path_text
 from kb.forms.table import (
@@ -33,15 +34,6 @@ from kb.namespaces import RES
 if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
-
-
-def study_iri(study_id: str) -> str:
-    return f"{RES}study/{study_id}"
-
-
-def record_iri(study_id: str, segment: str, key: str | None = None) -> str:
-    base = study_iri(study_id)
-    return f"{base}/{segment}" if key is None else f"{base}/{segment}/{key}"
 
 
 @dataclass
@@ -296,6 +288,59 @@ class _Builder:
 
             concept = {**concept, "scheme": kc.SCHEMES.get(scheme, scheme)}
             self.record(concept_iri, CONCEPTS, concept, ["concepts", i])
+        if "reconciliation" in form:
+            self.reconciliation(s_iri, form["reconciliation"])
+
+    def reconciliation(self, s_iri: str, recon: dict[str, Any]) -> None:
+        """The ``reconciliation:`` part (see :mod:`kb.forms.reconciliation`)."""
+        from rdflib import URIRef
+
+        r_iri = record_iri(self.study_id, "reconciliation")
+        self.add(s_iri, rform.RECONCILIATION.link, URIRef(r_iri))
+        self.record(r_iri, rform.RECONCILIATION, recon, ["reconciliation"])
+        extractions: dict[str, str] = {}
+        for i, ex in enumerate(recon.get("extractions", [])):
+            path: list[str | int] = ["reconciliation", "extractions", i]
+            if ex["key"] in extractions:
+                self.problems.append(f"{path_text([*path, 'key'])}: {ex['key']!r} is used twice")
+                continue
+            extractions[ex["key"]] = x_iri = record_iri(self.study_id, "extraction", ex["key"])
+            self.add(r_iri, rform.EXTRACTIONS.link, URIRef(x_iri))
+            self.record(x_iri, rform.EXTRACTIONS, ex, path)
+        seen: set[str] = set()
+        for i, decision in enumerate(recon.get("decisions", [])):
+            path = ["reconciliation", "decisions", i]
+            if decision["key"] in seen:
+                self.problems.append(
+                    f"{path_text([*path, 'key'])}: {decision['key']!r} is used twice"
+                )
+                continue
+            seen.add(decision["key"])
+            d_iri = f"{r_iri}/decision/{decision['key']}"
+            self.add(r_iri, rform.DECISIONS.link, URIRef(d_iri))
+            self.record(d_iri, rform.DECISIONS, decision, path)
+            for x_iri in extractions.values():
+                self.add(d_iri, rform.WAS_DERIVED_FROM, URIRef(x_iri))
+            found = rform.locate(self.form, decision["path"])
+            if found is not None:
+                target, section, _, name = found
+                self.add(d_iri, rform.DECIDED_RECORD, URIRef(target))
+                predicate = section.field(name).predicate if name else None
+                if name and predicate is not None:
+                    self.add(d_iri, rform.DECIDED_PROPERTY, URIRef(predicate))
+            for j, cand in enumerate(decision.get("candidates", [])):
+                cpath = [*path, "candidates", j]
+                x_iri = extractions.get(cand["extraction"], "")
+                if not x_iri:
+                    self.problems.append(
+                        f"{path_text([*cpath, 'extraction'])}: no extraction with key "
+                        f"{cand['extraction']!r} in reconciliation.extractions"
+                    )
+                    continue
+                c_iri = f"{d_iri}/candidate/{cand['extraction']}"
+                self.add(d_iri, rform.CANDIDATES.link, URIRef(c_iri))
+                self.add(c_iri, rform.FROM_EXTRACTION, URIRef(x_iri))
+                self.record(c_iri, rform.CANDIDATES, cand, cpath)
 
 
 @dataclass

@@ -64,8 +64,10 @@ def load_form_text(text: str, origin: str = "<form>") -> Any:
 
     :raises CouldNotRun: the text is not YAML (names the line).
     """
+    from kb.safe_load import load_yaml
+
     try:
-        return yaml.load(text, Loader=_FormLoader)  # noqa: S506 - a SafeLoader subclass
+        return load_yaml(text, _FormLoader)  # kb.safe_load: limits, duplicate keys
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark is not None else origin

@@ -53,7 +53,8 @@ the named graph ``res:review/<id>``), the included studies of a review are::
     ?review ekb:hasRecord ?record .
     ?record ekb:reportOf ?study ; ekb:fullTextDecision/ekb:decision term:include .
 
-Modules: ``model`` (dataclasses), ``rdf`` (review <-> triples), ``form`` (YAML
+Modules: ``model`` (dataclasses), ``rdf`` (review <-> triples), ``fields`` (the form's
+one field table: schema, blank form), ``form`` (YAML
 form: schema, checks, blank form), ``files`` (the reviews/ folder: load, add,
 show), ``validate`` (SHACL), ``prisma`` (counts, CSV), ``diagram`` (the flow
 drawing), ``status`` (what is left to do), ``report`` (the Markdown page).

@@ -105,7 +105,11 @@ def _boxes(c: PrismaCounts, with_other: bool) -> list[_Box]:
             *_reason_lines(c.records_excluded_reasons),
         ],
     )
-    add("sought", "main", 3, [f"Reports sought for retrieval {_n(c['dbr_sought_reports'])}"])
+    sought = [f"Reports sought for retrieval {_n(c['dbr_sought_reports'])}"]
+    waiting = c["dbr_sought_reports"] - c["dbr_notretrieved_reports"] - c["dbr_assessed"]
+    if waiting:
+        sought.append(f"  awaiting assessment {_n(waiting)}")
+    add("sought", "main", 3, sought)
     add("notretrieved", "side", 3, [f"Reports not retrieved {_n(c['dbr_notretrieved_reports'])}"])
     assessed = _wrap(f"Reports assessed for eligibility {_n(c['dbr_assessed'])}", wrap_main)
     add("assessed", "main", 4, assessed)
@@ -119,8 +123,6 @@ def _boxes(c: PrismaCounts, with_other: bool) -> list[_Box]:
         f"Studies included in review {_n(c['total_studies'])}",
         f"Reports of included studies {_n(c['total_reports'])}",
     ]
-    if c["reports_awaiting_assessment"]:
-        included.append(f"Reports awaiting assessment {_n(c['reports_awaiting_assessment'])}")
     add("included", "main", 5, [line for text in included for line in _wrap(text, wrap_main)])
     if with_other:
         add(
@@ -134,12 +136,13 @@ def _boxes(c: PrismaCounts, with_other: bool) -> list[_Box]:
                 f"  Citation searching {_n(c['citations_results'])}",
             ],
         )
-        add(
-            "o_sought",
-            "omain",
-            3,
-            _wrap(f"Reports sought for retrieval {_n(c['other_sought_reports'])}", 30),
+        o_sought = _wrap(f"Reports sought for retrieval {_n(c['other_sought_reports'])}", 30)
+        o_waiting = (
+            c["other_sought_reports"] - c["other_notretrieved_reports"] - c["other_assessed"]
         )
+        if o_waiting:
+            o_sought.append(f"  awaiting assessment {_n(o_waiting)}")
+        add("o_sought", "omain", 3, o_sought)
         add(
             "o_notretrieved",
             "oside",

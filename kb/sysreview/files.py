@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import CouldNotRun, UsageError
 from kb.sysreview.form import KEY_PATTERN
-from kb.sysreview.model import Review, review_iri
+from kb.sysreview.model import EXCLUSION_REASON_SCHEME, Review, review_iri
 
 if TYPE_CHECKING:
     from kb.store import EmbeddedStore
@@ -119,7 +119,22 @@ class Concepts:
 
         key = (text, scheme)
         if key not in self._cache:
-            self._cache[key] = kc.resolve(self.store, text, scheme)
+            if scheme != EXCLUSION_REASON_SCHEME:
+                self._cache[key] = kc.resolve(self.store, text, scheme)
+            else:
+                try:
+                    self._cache[key] = kc.resolve(self.store, text, scheme)
+                except UsageError:
+                    # The scheme's IRI means nothing to a reviewer: name the allowed reasons.
+                    reasons = sorted(
+                        label
+                        for label, iri in kc.all_labels(self.store, scheme).items()
+                        if kc.pref_label(self.store, iri) == label
+                    )
+                    raise UsageError(
+                        f"{text!r} is not an exclusion reason; use one of: {', '.join(reasons)}"
+                        " (or add one to the knowledge base's vocab/, in term:exclusion-reason)"
+                    ) from None
         return self._cache[key]
 
     def label(self, iri: str) -> str | None:

@@ -11,7 +11,7 @@ from kb.namespaces import shorten
 from kb.validation.model import _EKB, _RES_STUDY, FILE_SHAPE, FileReport, Finding
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Iterable
 
 
 def _file_report(
@@ -22,9 +22,26 @@ def _file_report(
     display: str,
     digest: str,
     path: Path,
+    foreign: Sequence[str] = (),
 ) -> FileReport:
-    """A file's report: its SHACL findings plus the checks made on the file itself."""
+    """A file's report: its SHACL findings plus the checks made on the file itself.
+
+    :param foreign: subjects outside the file's own study (see :func:`foreign_subjects`).
+    """
     findings = findings + _file_findings(studies, path)
+    findings += [
+        Finding(
+            "Violation",
+            subject,
+            None,
+            "a study file may only describe its own study's records"
+            f" ({shorten(studies[0]) if len(studies) == 1 else 'its study'}/...)",
+            FILE_SHAPE,
+            None,
+            None,
+        )
+        for subject in foreign
+    ]
     if blank_subjects:
         findings.append(
             Finding(
@@ -112,12 +129,14 @@ def _cross_file_findings(reports: Sequence[FileReport], kb_dir: Path | None) -> 
             local = target[len(_RES_STUDY) :] if target.startswith(_RES_STUDY) else None
             if local and kb_dir is not None and (kb_dir / "studies" / f"{local}.ttl").is_file():
                 continue
+            # A Warning, not a Violation: the related study can be added later (a reviewer adds
+            # the pilot's form before the abstract it may share patients with).
             extra.append(
                 Finding(
-                    "Violation",
+                    "Warning",
                     study,
                     _EKB + "possiblyRelatedTo",
-                    f"the related study {shorten(target)} is not in the knowledge base",
+                    f"the related study {shorten(target)} is not (yet) in the knowledge base",
                     FILE_SHAPE,
                     None,
                     target,
@@ -128,3 +147,27 @@ def _cross_file_findings(reports: Sequence[FileReport], kb_dir: Path | None) -> 
             report = replace(report, findings=findings)
         out.append(report)
     return out
+
+
+def foreign_subjects(
+    subjects: Iterable[str], studies: Sequence[str], concepts: Iterable[str]
+) -> list[str]:
+    """IRI subjects a file describes that are not its own study's.
+
+    A study file describes its study (``.../study/<id>``) and the records under
+    it (``.../study/<id>/...``), and may declare concepts of its own (a
+    ``skos:Concept`` outside the resource namespace). Anything else — another
+    study's enrolled number, a shared vocabulary concept's label — is a claim
+    about records the file does not own. Nothing is reported unless the file
+    declares exactly one study (other findings say what is wrong then).
+    """
+    if len(studies) != 1:
+        return []
+    (own,) = studies
+    declared = {c for c in concepts if not c.startswith(_RES_BASE)}
+    return sorted(
+        s for s in set(subjects) if s != own and not s.startswith(own + "/") and s not in declared
+    )
+
+
+_RES_BASE = _RES_STUDY.rsplit("study/", 1)[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import CouldNotRun, RdfSyntaxError
-from kb.validation.file_checks import _file_report
+from kb.validation.file_checks import _file_report, foreign_subjects
 from kb.validation.model import _EKB, _SH, FileReport, Finding
 from kb.validation.shacl_report import _findings_from_report
 from kb.validation.turtle import _read_bytes
@@ -105,6 +105,7 @@ class _ParsedFile:
             self.display,
             self.digest,
             self.path,
+            foreign_subjects(self.subjects, self.studies, self.declared_concepts),
         )
 
 

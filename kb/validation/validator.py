@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
-from kb.validation.file_checks import _file_report
+from kb.validation.file_checks import _file_report, foreign_subjects
 from kb.validation.model import _EKB, _SH, FileReport
 from kb.validation.shacl_report import (
     _compact_sparql,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
 #: Bump when the meaning of a cached report changes (part of every cache key).
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 #: SHACL engines: ``auto`` picks one (see :meth:`StudyValidator.engine_for`).
 ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
@@ -280,4 +280,5 @@ class StudyValidator:
             (str(s), str(o))
             for s, o in file_graph.subject_objects(_term(_EKB + "possiblyRelatedTo"))
         )
-        return _file_report(findings, studies, len(blank), related, display, digest, path)
+        foreign = foreign_subjects(own_subjects, studies, (str(c) for c in declared_concepts))
+        return _file_report(findings, studies, len(blank), related, display, digest, path, foreign)

@@ -50,8 +50,10 @@ def read_records(path: Path) -> list[RecordRef]:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+    from kb.safe_load import load_json
+
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = load_json(raw.decode("utf-8-sig"))  # kb.safe_load: finite, bounded
     except UnicodeDecodeError as exc:
         raise CouldNotRun(f"{path}: not UTF-8 text: {exc.reason}") from exc
     except json.JSONDecodeError as exc:

@@ -1,0 +1,244 @@
+"""Double extraction: compare two extractions of a study (``ekb diff``), measure agreement
+over many (``ekb diff --summary``), and reconcile them into one consensus form with every
+decision recorded (``ekb reconcile``).
+
+One module per step: :mod:`~kb.reconciliation.load` (read a form, Turtle file or study
+id), :mod:`~kb.reconciliation.compare` (match records, normalise, list differences),
+:mod:`~kb.reconciliation.agreement` (percent agreement, Cohen's kappa),
+:mod:`~kb.reconciliation.decide` (decisions file, consensus form). The record of a
+reconciliation inside a form and a study file is :mod:`kb.forms.reconciliation`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kb.errors import UsageError
+from kb.reconciliation.agreement import AgreementSummary, cohen_kappa, summarise
+from kb.reconciliation.compare import Comparison, Difference, compare, value_text
+from kb.reconciliation.decide import Reconciled, check_consensus, read_decisions, reconcile
+from kb.reconciliation.load import Extraction, load_extraction
+
+__all__ = [
+    "AgreementSummary",
+    "Comparison",
+    "Difference",
+    "Extraction",
+    "Reconciled",
+    "agreement_text",
+    "cohen_kappa",
+    "compare",
+    "diff",
+    "diff_text",
+    "load_extraction",
+    "reconcile",
+    "reconcile_files",
+    "summary",
+]
+
+
+def _vocab(kb_dir: Path | None) -> Any:
+    from kb.forms import Vocabulary
+    from kb.kbdir import resolve_kb
+
+    return Vocabulary.for_kb(resolve_kb(kb_dir) if kb_dir is not None else None)
+
+
+def _same_study(a: Extraction, b: Extraction) -> None:
+    if a.study_id != b.study_id:
+        raise UsageError(
+            f"{a.origin} is study {a.study_id!r} but {b.origin} is study {b.study_id!r}: "
+            "ekb diff compares two extractions of one study"
+        )
+
+
+def diff(a_given: str, b_given: str, kb_dir: Path | None = None) -> Comparison:
+    """Compare two extractions (form files, Turtle files or study ids).
+
+    :raises UsageError: they are of different studies, or an input does not exist.
+    """
+    vocab = _vocab(kb_dir)
+    a = load_extraction(a_given, kb_dir, vocab)
+    b = load_extraction(b_given, kb_dir, vocab)
+    _same_study(a, b)
+    return compare(a, b, vocab)
+
+
+_HEADINGS = {
+    "structure": "Structure",
+    "value": "Values",
+    "only-a": "Filled by one extractor only",
+    "only-b": "Filled by one extractor only",
+    "renamed": "Renamed (matched by content; the consensus keeps a's key)",
+}
+
+
+def _who(ex: Extraction) -> str:
+    bits = [b for b in (ex.extracted_by, ex.extracted_on) if b]
+    return f"{ex.origin} ({', '.join(bits)})" if bits else ex.origin
+
+
+def _shown(value: Any) -> str:
+    return "(blank)" if value is None else value_text(value)
+
+
+def diff_text(comparison: Comparison) -> str:
+    """The differences as the text ``ekb diff`` prints."""
+    out = [f"a: {_who(comparison.a)}", f"b: {_who(comparison.b)}"]
+    counts = {k: 0 for k in ("structure", "value", "only", "renamed")}
+    for d in comparison.differences:
+        if d.decidable or d.kind == "renamed":
+            counts["only" if d.kind.startswith("only") else d.kind] += 1
+    n = len(comparison.decidable())
+    if comparison.agree:
+        head = f"study {comparison.study_id}: the two extractions agree"
+    else:
+        head = (
+            f"study {comparison.study_id}: {n} disagreement{'s' if n != 1 else ''} to decide "
+            f"({counts['structure']} structural, {counts['value']} values, "
+            f"{counts['only']} filled by one only)"
+        )
+    if counts["renamed"]:
+        head += f"; {counts['renamed']} record{'s' if counts['renamed'] != 1 else ''} renamed"
+    out.append(head)
+    heading = None
+    for d in comparison.differences:
+        if _HEADINGS[d.kind] != heading:
+            heading = _HEADINGS[d.kind]
+            out.append(heading)
+        if d.kind == "renamed":
+            out.append(f"  {d.path}: b calls it {d.b}")
+        elif d.kind == "structure" and d.slot is None:
+            out.append(f"  {d.path}: a {_shown(d.a)}, b {_shown(d.b)}")
+        elif d.kind == "structure":
+            which = "a" if d.b is None else "b"
+            out.append(f"  {d.path}: only in {which} ({_shown(d.a if which == 'a' else d.b)})")
+        else:
+            out.append(f"  {d.path}: a {_shown(d.a)}, b {_shown(d.b)}")
+    return "\n".join(out) + "\n"
+
+
+def _folder(folder: Path, kb_dir: Path | None, vocab: Any) -> dict[str, Extraction]:
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder (ekb diff --summary DIR_A DIR_B)")
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".ttl") and p.is_file()
+    )
+    if not files:
+        raise UsageError(f"{folder}: no extraction forms (.yaml) or study files (.ttl) in it")
+    out: dict[str, Extraction] = {}
+    for path in files:
+        ex = load_extraction(str(path), kb_dir, vocab)
+        if ex.study_id in out:
+            raise UsageError(
+                f"{path}: study {ex.study_id!r} is also in {out[ex.study_id].origin}; "
+                "one extraction per study in each folder"
+            )
+        out[ex.study_id] = ex
+    return out
+
+
+def summary(dir_a: Path, dir_b: Path, kb_dir: Path | None = None) -> AgreementSummary:
+    """Agreement statistics over the studies both folders hold (paired by study id).
+
+    :raises UsageError: a folder is missing or empty, or holds two extractions of one study;
+        no study is in both.
+    """
+    vocab = _vocab(kb_dir)
+    a, b = _folder(dir_a, kb_dir, vocab), _folder(dir_b, kb_dir, vocab)
+    both = sorted(set(a) & set(b))
+    if not both:
+        raise UsageError(f"{dir_a} and {dir_b} have no study in common (paired by study.id)")
+    comparisons = [compare(a[s], b[s], vocab) for s in both]
+    return summarise(comparisons, vocab, sorted(set(a) - set(b)), sorted(set(b) - set(a)))
+
+
+def _aligned(columns: list[str], rows: list[dict[str, Any]], left: tuple[str, ...]) -> list[str]:
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
+    for r in rows:
+        cells = [
+            str(r[c]).ljust(widths[c]) if c in left else str(r[c]).rjust(widths[c]) for c in columns
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _percent(agreed: int, compared: int) -> str:
+    return f"{100 * agreed / compared:.1f}%" if compared else ""
+
+
+def agreement_text(result: AgreementSummary) -> str:
+    """The agreement tables ``ekb diff --summary`` prints: per kind of field, then per field."""
+    n = len(result.pairs)
+    lines = [f"{n} stud{'y' if n == 1 else 'ies'} in both folders: {', '.join(result.pairs)}"]
+    for label, ids in (("only in the first", result.only_a), ("only in the second", result.only_b)):
+        if ids:
+            lines.append(f"{label} (not compared): {', '.join(ids)}")
+    lines.append(f"records only one extractor has: {result.unmatched_records}")
+    lines.append("")
+    by_kind = [
+        {
+            "kind": k.kind,
+            "fields": k.fields,
+            "compared": k.compared,
+            "agreed": k.agreed,
+            "agreement": _percent(k.agreed, k.compared),
+            "one only": k.only_one,
+        }
+        for k in result.by_kind()
+    ]
+    lines += _aligned(
+        ["kind", "fields", "compared", "agreed", "agreement", "one only"], by_kind, ("kind",)
+    )
+    lines.append("")
+    rows = [
+        {
+            "field": f.path,
+            "kind": f.kind,
+            "compared": f.compared,
+            "agreed": f.agreed,
+            "agreement": _percent(f.agreed, f.compared),
+            "kappa": ("n/a" if f.kappa is None else f"{f.kappa:.2f}") if f.categorical else "",
+            "one only": f.only_one,
+        }
+        for f in result.fields
+    ]
+    columns = ["field", "kind", "compared", "agreed", "agreement", "kappa", "one only"]
+    lines += _aligned(columns, rows, ("field", "kind"))
+    lines.append("")
+    lines.append(
+        "kappa: Cohen's kappa for categorical fields; n/a where both used a single category."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def reconcile_files(
+    a_given: str,
+    b_given: str,
+    decisions_file: Path | None,
+    output: Path,
+    kb_dir: Path | None = None,
+) -> Reconciled:
+    """Reconcile two extractions and write the consensus form to ``output`` (atomically).
+
+    Nothing is written unless every disagreement has a valid decision and the consensus
+    passes the checks of ``ekb add``.
+    """
+    from kb.fileio import atomic_write_text
+    from kb.forms import dump_form
+
+    vocab = _vocab(kb_dir)
+    a = load_extraction(a_given, kb_dir, vocab)
+    b = load_extraction(b_given, kb_dir, vocab)
+    _same_study(a, b)
+    decisions = read_decisions(decisions_file) if decisions_file is not None else None
+    result = reconcile(a, b, decisions, vocab)
+    check_consensus(result.form, kb_dir, str(output))
+    head = (
+        f"# Consensus of {a.origin} and {b.origin} (ekb reconcile); "
+        f"{result.decided} decision{'s' if result.decided != 1 else ''} recorded.\n"
+    )
+    atomic_write_text(output, head + dump_form(result.form))
+    return result
