@@ -198,9 +198,11 @@ def _binding_to_term(binding: dict[str, Any]) -> Identifier:
 class RemoteStore:
     """A SPARQL 1.1 query endpoint.
 
-    Requests go through :mod:`kb.http_client` rather than SPARQLWrapper, which
-    opens them with urllib's process-wide opener: that forwards credentials to
-    any host a server redirects to, and bounds each socket read, not the request.
+    SPARQLWrapper builds each request (the SPARQL 1.1 protocol: POST, URL-encoded
+    query, headers); :mod:`kb.http_client` sends it. SPARQLWrapper's own
+    ``query()`` opens requests with urllib's process-wide opener, which forwards
+    credentials to any host a server redirects to and bounds each socket read,
+    not the whole request.
 
     :param endpoint: the query URL (for an Oxigraph server ``http://HOST:PORT/query``).
     :param timeout: seconds to wait for the server on each network operation.
@@ -228,19 +230,19 @@ class RemoteStore:
         :raises RemoteQueryRejected: HTTP 400.
         :raises EndpointError: anything else that went wrong on the way.
         """
-        import urllib.request
+        from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 
         from kb import http_client
 
         _reject_updates(query, self.allow_service)
-        request = urllib.request.Request(
-            self.url,
-            data=urllib.parse.urlencode({"query": query}).encode("utf-8"),
-            method="POST",  # long VALUES blocks do not fit in a GET URL
-        )
-        request.add_header("Content-Type", "application/x-www-form-urlencoded")
-        request.add_header("Accept", accept)
-        request.add_header("User-Agent", USER_AGENT)
+        sparql = SPARQLWrapper(self.url, agent=USER_AGENT)
+        sparql.setQuery(query)
+        sparql.setMethod(POST)  # long VALUES blocks do not fit in a GET URL
+        sparql.setRequestMethod(URLENCODED)
+        # The request only: SPARQLWrapper.query() would send it through urllib's global
+        # opener (see the class docstring). _createRequest has been stable since 1.8.
+        request = sparql._createRequest()
+        request.add_header("Accept", accept)  # replaces SPARQLWrapper's default
         header = self.credentials.authorization_header()
         if header:
             request.add_header("Authorization", header)

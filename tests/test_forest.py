@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.analysis.data import from_rows, read_csv
+from kb.analysis.csv_input import read_csv
+from kb.analysis.data import from_rows
 from kb.analysis.forest import forest_figure, save_forest
 from kb.analysis.meta import analyse
 from kb.errors import UsageError

@@ -26,7 +26,8 @@ import pytest
 from click.testing import CliRunner
 
 from kb.analysis import data as data_mod
-from kb.analysis.data import from_rows, read_csv
+from kb.analysis.csv_input import read_csv
+from kb.analysis.data import from_rows
 from kb.analysis.effects import (
     NotEstimable,
     back_transform,

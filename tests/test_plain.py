@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,8 @@ def _study_numbers(store: EmbeddedStore, study_id: str) -> set[Decimal]:
     rows = store.select(
         f"""SELECT ?v WHERE {{
               {{ GRAPH <https://w3id.org/evidence-kb/resource/study/{study_id}> {{ ?s ?p ?v }} }}
-              UNION {{ ?c <https://w3id.org/evidence-kb/ontology#plainLabel>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?v }}
+              UNION {{ ?c <https://w3id.org/evidence-kb/ontology#plainLabel>
+                         |<http://www.w3.org/2004/02/skos/core#prefLabel> ?v }}
               FILTER(isLiteral(?v)) }}"""
     ).rows
     numbers: set[Decimal] = set()
@@ -52,13 +53,15 @@ def _study_numbers(store: EmbeddedStore, study_id: str) -> set[Decimal]:
             numbers.add(abs(Decimal(text)))
         except ArithmeticError:
             numbers |= _numbers(text)
-    return numbers
+    # Plain text rounds percentages to whole numbers (half up); the rounded value
+    # of a recorded number is still that number.
+    return numbers | {n.quantize(Decimal(1), rounding=ROUND_HALF_UP) for n in numbers}
 
 
 def test_pilot_summary_states_the_pilots_numbers_in_plain_words(shipped: EmbeddedStore) -> None:
     text = summarise_study(shipped, "il2-refractory-ln-2021").to_markdown()
     assert "7 of the 10 patients (70%)" in text
-    assert "went down by 50.3% by week 12" in text
+    assert "went down by 50% by week 12" in text
     assert "went down by 71% by week 12" in text
     assert "from 9.3% at the start to 16.6% at week 12" in text
     assert "No patient had a serious side effect" in text
@@ -189,11 +192,12 @@ def test_plain_text_reads_at_school_grade_8_or_below(shipped: EmbeddedStore, kin
 
 def test_ask_pairs_a_control_result_only_on_the_same_outcome(shipped: EmbeddedStore) -> None:
     # REGENCY measured complete renal response twice (with and without a steroid
-    # condition); 46.4% must be compared with 33.1%, never with 30.9%.
-    text = answer_question(shipped, "What helps lupus nephritis?").to_markdown()
-    assert "46.4% of patients" in text
-    regency = next(line for line in text.splitlines() if "46.4% of patients" in line)
-    assert "compared with 33.1%" in regency and "30.9%" not in regency
+    # condition); 46.4% must be compared with 33.1%, never with 30.9% (in plain
+    # text rounded to 46%, 33% and 31%).
+    answer = answer_question(shipped, "What helps lupus nephritis?")
+    regency = next(s for s in answer.sentences if "46% of patients" in s.text)
+    assert "compared with 33%" in regency.text and "31%" not in regency.text
+    assert {v["percent"] for v in regency.values.values()} == {"46.4", "33.1"}
 
 
 def test_ask_does_not_turn_zero_deaths_into_no_serious_side_effects(shipped: EmbeddedStore) -> None:
@@ -201,7 +205,8 @@ def test_ask_does_not_turn_zero_deaths_into_no_serious_side_effects(shipped: Emb
     for sentence in answer.sentences:
         for iri in sentence.results:
             term = shipped.select(
-                f"SELECT ?t WHERE {{ <{iri}> <https://w3id.org/evidence-kb/ontology#eventTerm> ?t }}"
+                f"SELECT ?t WHERE {{ <{iri}> "
+                "<https://w3id.org/evidence-kb/ontology#eventTerm> ?t }"
             ).rows
             if term and "death" in str(term[0]["t"]).lower():
                 assert "serious side effect" not in sentence.text, sentence.text
@@ -218,7 +223,4 @@ def test_every_shipped_summary_states_only_numbers_from_its_study(
     data_numbers = _study_numbers(shipped, study_id)
     for sentence in summary.sentences:
         assert _numbers(sentence.text) <= data_numbers, sentence.text
-    # Arm names stay as the sources print them ("open-label extension: placebo to
-    # belimumab"), which costs a grade or two on the largest trials; the pilot and
-    # the answers are held to grade 8 above.
-    assert readability_grade(summary.plain_text()) <= 10.0
+    assert readability_grade(summary.plain_text()) <= 8.0

@@ -433,3 +433,48 @@ def test_show_exports_and_the_provenance_query_mark_reconciled_values(
     ]
     unreconciled = next(r for r in rows if r["record"].endswith("/arm/obinutuzumab"))
     assert unreconciled.get("reconciled") in (None, "")
+
+
+def test_each_reconciliation_datatype_shape_reports_a_wrong_datatype(
+    reconciled, tmp_path: Path
+) -> None:
+    # the shapes test generates these cases for the fixture study's records; the
+    # reconciliation records live only here (tests/test_shapes.py RECONCILIATION_...)
+    from rdflib.namespace import SH
+
+    shapes = Graph().parse(paths.shapes_file(), format="turtle")
+    classes = {EKB.Reconciliation, EKB.Extraction, EKB.FieldDecision, EKB.CandidateValue}
+    datatype_shapes = {
+        "ekb:" + str(prop).rsplit("#", 1)[-1]
+        for parent in shapes.subjects(SH.targetClass, None)
+        if set(shapes.objects(parent, SH.targetClass)) & classes
+        for prop in shapes.objects(parent, SH.property)
+        if (prop, SH.datatype, None) in shapes
+    }
+    assert len(datatype_shapes) == 7
+
+    g = load_study_graph(reconciled["study"])
+    recon = next(g.objects(None, EKB.hasReconciliation))
+    extraction = next(g.objects(recon, EKB.hasExtraction))
+    decision = next(g.objects(recon, EKB.hasDecision))
+    candidate = next(
+        c for c in g.objects(decision, EKB.hasCandidate) if (c, EKB.candidateValue, None) in g
+    )
+    wrong = {
+        (recon, EKB.adjudicatedBy): Literal(5),
+        (recon, EKB.adjudicatedOn): Literal("soon"),
+        (extraction, EKB.extractor): Literal(5),
+        (extraction, EKB.extractionDate): Literal("soon"),
+        (decision, EKB.fieldPath): Literal(5),
+        (decision, EKB.rationale): Literal(5),
+        (candidate, EKB.candidateValue): Literal(5),
+    }
+    for (s, p), value in wrong.items():
+        g.set((s, p, value))
+    kb = tmp_path / "kb"
+    assert ekb("init", str(kb)).returncode == 0
+    g.serialize(kb / "studies" / f"{STUDY}.ttl", format="turtle")
+    result = ekb("validate", "--kb", str(kb))
+    assert result.returncode == 1
+    fired = {shape for shape in datatype_shapes if f"[{shape}]" in result.stdout}
+    assert fired == datatype_shapes, result.stdout

@@ -113,6 +113,9 @@ def _parameter_sets(embedded: EmbeddedStore, query) -> list[dict[str, str]]:  # 
         if param.type == "study":
             rows = embedded.select(f"SELECT ?id WHERE {{ ?s <{EKB}studyId> ?id }} ORDER BY ?id")
             return [str(r["id"]) for r in rows.rows][:3]
+        if param.type == "review":
+            rows = embedded.select(f"SELECT ?id WHERE {{ ?r <{EKB}reviewId> ?id }} ORDER BY ?id")
+            return [str(r["id"]) for r in rows.rows][:3]
         if param.default is not None:
             return [param.default]
         raise AssertionError(

@@ -179,6 +179,28 @@ CASES: list[tuple[str, list, list, list, set[tuple[str, str, str]]]] = [
         {("safety/sae-drug", "ekb:affected", "ekb:SafetyCountsShape")},
     ),
     (
+        "one arm with two at-risk denominators for one adverse event",
+        [],
+        [],
+        [
+            ("", "ekb:hasSafetyFinding", "@safety/sae-drug-again"),
+            ("safety/sae-drug-again", "rdf:type", "ekb:SafetyFinding"),
+            ("safety/sae-drug-again", "ekb:arm", "@arm/drug"),
+            ("safety/sae-drug-again", "ekb:eventTerm", "any serious adverse event"),
+            ("safety/sae-drug-again", "ekb:serious", True),
+            ("safety/sae-drug-again", "ekb:affected", 2),
+            ("safety/sae-drug-again", "ekb:atRisk", 28),
+            ("safety/sae-drug-again", "ekb:timepointText", "week 24"),
+            ("safety/sae-drug-again", "ekb:source", "@source/paper"),
+            ("safety/sae-drug-again", "ekb:extractedBy", "tests"),
+            ("safety/sae-drug-again", "ekb:extractedOn", Literal("2024-01-01", datatype=_XSD.date)),
+        ],
+        {
+            ("safety/sae-drug", "ekb:atRisk", "ekb:SafetyOneDenominatorShape"),
+            ("safety/sae-drug-again", "ekb:atRisk", "ekb:SafetyOneDenominatorShape"),
+        },
+    ),
+    (
         "a cycle that is not days on plus days off",
         [("arm/drug/intervention", "ekb:daysOffPerCycle", 10.0)],
         [],
@@ -1146,6 +1168,18 @@ _WRONG_VALUE = {
 }
 # Shapes whose wrong datatype also trips another shape; they have hand-written cases.
 _NOT_GENERATED = {"ekb:StudyIdShape"}
+# The reconciliation records are not in the fixture study (it is single-extraction);
+# tests/test_reconcile.py gives each of these shapes a wrong datatype on a reconciled study.
+RECONCILIATION_DATATYPE_SHAPES = {
+    "ekb:AdjudicatedByDatatypeShape",
+    "ekb:AdjudicatedOnDatatypeShape",
+    "ekb:ExtractorShape",
+    "ekb:ExtractionDateShape",
+    "ekb:FieldPathShape",
+    "ekb:RationaleShape",
+    "ekb:CandidateValueDatatypeShape",
+}
+_NOT_GENERATED |= RECONCILIATION_DATATYPE_SHAPES
 
 
 def _datatype_cases() -> list[tuple[str, str, str, Literal]]:

@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite study files as canonical Turtle; --check only reports.",
     ),
     "init": ("kb.cli.forms", "init", "Make a new, empty knowledge base folder."),
+    "report": (
+        "kb.cli.report",
+        "report",
+        "Write a static HTML site: evidence map, study pages, reviews, ontology.",
+    ),
     "review": (
         "kb.cli.review",
         "review_group",
@@ -84,6 +89,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kb.cli.reconcile",
         "reconcile",
         "Write the consensus of two extractions, recording every decision.",
+    ),
+    "discrepancies": (
+        "kb.cli.discrepancies",
+        "discrepancies",
+        "Registry vs publication: outcomes switched, added or omitted; enrolment changed.",
     ),
     "bench": (
         "kb.cli.bench",

@@ -125,13 +125,17 @@ def _print_report(report: ImportReport, kb: Path, dry_run: bool) -> None:
 
     for study in report.studies:
         counts = ", ".join(iter_counts(study.counts))
-        warnings = f"; {study.warnings} warning{'s' if study.warnings != 1 else ''}"
+        # SHACL warnings and the importer's own (unmatched results groups, listed below).
+        count = study.warnings + len(study.import_warnings)
+        warnings = f"; {count} warning{'s' if count != 1 else ''}"
         line = f"{study.status:<12} {shown(study.path)}  {study.nct_id}: {counts}{warnings}"
         if dry_run:
             # What would be written is the command's output.
             click.echo(line)
         else:
             click.echo(line, err=True)
+        for warning in study.import_warnings:
+            click.echo(f"  warning: {warning}", err=True)
         if study.status == "invalid":
             click.echo(f"  {len(study.messages)} violation(s); not written:", err=True)
         for message in study.messages:

@@ -121,6 +121,7 @@ def meta(
     prediction interval, and the studies left out with the reason. Numbers follow R
     metafor's escalc() and rma() with their defaults.
     """
+    from kb.analysis import csv_input
     from kb.analysis import data as data_mod
     from kb.analysis.meta import FORMATS, analyse
     from kb.errors import UsageError
@@ -142,7 +143,7 @@ def meta(
     measure_up = measure.upper() if measure else None
 
     if data_file is not None:
-        inp = data_mod.read_csv(data_file, measure=measure_up)
+        inp = csv_input.read_csv(data_file, measure=measure_up)
     else:
         assert outcome is not None
         inp = data_mod.from_kb(

@@ -156,11 +156,16 @@ class _Builder:
                     if level is not None
                     else None
                 )
-                ci = f" ({_fmt(pct).rstrip('0').rstrip('.') + '% ' if pct is not None else ''}CI {row['ci_lower']} to {row['ci_upper']})"
+                level_text = _fmt(pct).rstrip("0").rstrip(".") + "% " if pct is not None else ""
+                ci = f" ({level_text}CI {row['ci_lower']} to {row['ci_upper']})"
             when = (
                 f" at week {row['timepoint_weeks']}" if row["timepoint_weeks"] is not None else ""
             )
-            effect = f"{row['measure_code'] or row['effect_measure']} {row['estimate']}{ci}, {row['experimental_label']} vs {row['comparator_label']}{when}"
+            measure = row["measure_code"] or row["effect_measure"]
+            effect = (
+                f"{measure} {row['estimate']}{ci}, "
+                f"{row['experimental_label']} vs {row['comparator_label']}{when}"
+            )
             self._add(line, row, effect, None, str(row["comparison_iri"]))
             # participants of a comparison: both arms
             study = str(self.g.study_of.get(str(row["comparison_iri"]), ""))
@@ -264,7 +269,10 @@ class _Builder:
                 rows.append(
                     {
                         "Outcome": ("Safety: " if line.safety else "") + line.outcome,
-                        "Participants (studies)": f"{participants if participants else 'not stated'} ({n} {'study' if n == 1 else 'studies'})",
+                        "Participants (studies)": (
+                            f"{participants if participants else 'not stated'}"
+                            f" ({n} {'study' if n == 1 else 'studies'})"
+                        ),
                         "Effect": "; ".join(line.effects),
                         "Certainty": certainty,
                         "Reasons": ", ".join(reasons) if reasons else "",
@@ -318,7 +326,8 @@ def html_page(data: ExportData) -> str:
         "<head>",
         '<meta charset="utf-8">',
         "<title>Summary of findings</title>",
-        "<style>table{border-collapse:collapse}th,td{border:1px solid #999;padding:4px;vertical-align:top}</style>",
+        "<style>table{border-collapse:collapse}"
+        "th,td{border:1px solid #999;padding:4px;vertical-align:top}</style>",
         "</head>",
         "<body>",
         "<h1>Summary of findings</h1>",

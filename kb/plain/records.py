@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kb.namespaces import TERM, sparql_prefix_block
+from kb.namespaces import DESIGN, TERM, sparql_prefix_block
 from kb.plain.text import SourceRef
 from kb.plain.words import schedule_words
 from kb.store import QueryResult, Store
@@ -45,12 +45,13 @@ def read_sources(store: Store, iris: set[str]) -> dict[str, SourceRef]:
     values = " ".join(f"<{i}>" for i in sorted(iris))
     result = select(
         store,
-        f"""SELECT ?src ?title ?type_label ?doi ?url ?lower WHERE {{
+        f"""SELECT ?src ?title ?type_label ?doi ?url ?pmid ?lower WHERE {{
             VALUES ?src {{ {values} }}
             ?src a ekb:Source .
             OPTIONAL {{ ?src ekb:title ?title }}
             OPTIONAL {{ ?src ekb:doi ?doi }}
             OPTIONAL {{ ?src ekb:url ?url }}
+            OPTIONAL {{ ?src ekb:pmid ?pmid }}
             OPTIONAL {{ ?src ekb:sourceType ?type . ?type skos:prefLabel ?type_label .
                         OPTIONAL {{ ?type ekb:lowerConfidence ?lower }} }}
         }} ORDER BY ?src""",
@@ -66,6 +67,7 @@ def read_sources(store: Store, iris: set[str]) -> dict[str, SourceRef]:
             source_type=term_text(row, "type_label") or "source",
             doi=term_text(row, "doi"),
             url=term_text(row, "url"),
+            pmid=term_text(row, "pmid"),
             lower_confidence=bool(term_value(row, "lower")),
         )
     return refs
@@ -81,12 +83,24 @@ class StudyFacts:
     condition: str | None
     enrolled: int | None
     source: str | None
+    design_iri: str | None = None
+
+    @property
+    def randomised(self) -> bool:
+        return self.design_iri in RANDOMISED_DESIGNS
+
+
+#: Designs in which chance decided who got the treatment (ontology/vocab/designs.ttl).
+RANDOMISED_DESIGNS = {
+    str(DESIGN["randomised-controlled-trial"]),
+    str(DESIGN["randomised-withdrawal-trial"]),
+}
 
 
 def read_study(store: Store, iri: str) -> StudyFacts | None:
     result = select(
         store,
-        f"""SELECT ?title ?design_plain ?design_pref ?rank ?blinding ?cond_plain ?cond_pref
+        f"""SELECT ?title ?design ?design_plain ?design_pref ?rank ?blinding ?cond_plain ?cond_pref
                    ?enrolled ?src WHERE {{
             BIND(<{iri}> AS ?study)
             ?study a ekb:Study ; ekb:title ?title .
@@ -108,6 +122,7 @@ def read_study(store: Store, iri: str) -> StudyFacts | None:
         title=str(row["title"]),
         design=name_of(row, "design"),
         design_rank=int(term_value(row, "rank") or 0),
+        design_iri=term_text(row, "design"),
         open_label=term_text(row, "blinding") == str(TERM["open-label"]),
         condition=name_of(row, "cond"),
         enrolled=term_value(row, "enrolled"),
@@ -172,10 +187,14 @@ def read_arms(store: Store, study: str) -> list[Arm]:
     # Call an arm by its agent ("the placebo group") when that tells the arms
     # apart: registry-style labels ("placebo + MMF + low-dose steroids") make
     # sentences long and hard to read.
-    names = [short_names.get(a) for a in arms]
-    if all(names) and len(set(names)) == len(names):
-        for iri, arm in arms.items():
-            arm.label = str(short_names[iri])
+    # The groups of the randomised part are looked at apart from extension groups
+    # (role "other", named "open-label extension: placebo to belimumab"), which
+    # keep their labels: their agent is the treatment again.
+    main = [a for a in arms if arms[a].role != str(TERM["other-arm"])]
+    names = [short_names.get(a) for a in main]
+    if main and all(names) and len(set(names)) == len(names):
+        for iri in main:
+            arms[iri].label = str(short_names[iri])
     return list(arms.values())
 
 
@@ -186,6 +205,9 @@ class Result:
     outcome: str
     outcome_name: str
     outcome_concept: str | None
+    #: The outcome's own label and definition as the study printed them.
+    outcome_label: str | None
+    outcome_definition: str | None
     events: int | None
     total: int | None
     percent: Decimal | None
@@ -206,11 +228,14 @@ def read_results(store: Store, study: str) -> list[Result]:
     result = select(
         store,
         f"""SELECT ?r ?arm ?o ?oc ?oc_plain ?oc_pref ?olabel ?events ?total ?percent ?pc ?base ?fu
-                   ?unit ?dir ?stat ?weeks ?tptext ?subgroup ?role ?src WHERE {{
+                   ?unit ?dir ?stat ?weeks ?tptext ?subgroup ?role ?def ?oalt ?src WHERE {{
             <{study}> ekb:hasResult ?r .
             ?r ekb:arm ?arm ; ekb:outcome ?o .
             OPTIONAL {{ ?o rdfs:label ?olabel }}
             OPTIONAL {{ ?o ekb:outcomeRole ?role }}
+            OPTIONAL {{ ?o ekb:definition ?def }}
+            OPTIONAL {{ ?o rdfs:label ?olabel2 ; ekb:outcomeConcept/skos:altLabel ?oalt .
+                        FILTER(LCASE(STR(?oalt)) = LCASE(STR(?olabel2))) }}
             OPTIONAL {{ ?o ekb:outcomeConcept ?oc . {NAME_PATTERN.format(c="?oc", v="oc")} }}
             OPTIONAL {{ ?r ekb:events ?events }}
             OPTIONAL {{ ?r ekb:total ?total }}
@@ -236,8 +261,10 @@ def read_results(store: Store, study: str) -> list[Result]:
             iri=iri,
             arm=str(row["arm"]),
             outcome=str(row["o"]),
-            outcome_name=name_of(row, "oc") or term_text(row, "olabel") or "this outcome",
+            outcome_name=_outcome_name(row),
             outcome_concept=term_text(row, "oc"),
+            outcome_label=term_text(row, "olabel"),
+            outcome_definition=term_text(row, "def"),
             events=term_value(row, "events"),
             total=term_value(row, "total"),
             percent=term_value(row, "percent"),
@@ -254,6 +281,20 @@ def read_results(store: Store, study: str) -> list[Result]:
             source=term_text(row, "src"),
         )
     return list(seen.values())
+
+
+def _outcome_name(row: dict[str, Any]) -> str:
+    """The words for a result's outcome: the concept's plain label; else the
+    outcome's own label when it is one of the concept's synonyms, since it then
+    names exactly what was measured ("TFH and TH17 cells" rather than the
+    concept "CD4+ T-cell subsets", which also holds the Tregs that went up);
+    else the concept's preferred label, else the outcome's label."""
+    plain = term_text(row, "oc_plain")
+    if plain:
+        return plain
+    if row.get("oalt") is not None and term_text(row, "olabel"):
+        return str(term_text(row, "olabel"))
+    return term_text(row, "oc_pref") or term_text(row, "olabel") or "this outcome"
 
 
 @dataclass
@@ -383,3 +424,146 @@ def covered_conditions(store: Store) -> list[str]:
 def count_studies(store: Store) -> int:
     result = select(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ekb:Study }")
     return int(term_value(result.rows[0], "n")) if result.rows else 0
+
+
+@dataclass
+class Comparison:
+    """An effect between two arms of a study, and what it says about chance."""
+
+    iri: str
+    outcome: str
+    experimental_arm: str | None
+    comparator_arm: str | None
+    measure: str | None
+    estimate: Decimal | None
+    ci_lower: Decimal | None
+    ci_upper: Decimal | None
+    p_value: Decimal | None
+    p_comparator: str | None
+    reported_significant: bool | None
+    weeks: Decimal | None
+    subgroup: str | None
+    source: str | None
+
+
+def read_comparisons(store: Store, study: str) -> list[Comparison]:
+    result = select(
+        store,
+        f"""SELECT ?c ?o ?exp ?cmp ?m ?est ?lo ?hi ?p ?pc ?sig ?weeks ?subgroup ?src WHERE {{
+            <{study}> ekb:hasComparison ?c .
+            ?c ekb:outcome ?o .
+            OPTIONAL {{ ?c ekb:experimentalArm ?exp }}
+            OPTIONAL {{ ?c ekb:comparatorArm ?cmp }}
+            OPTIONAL {{ ?c ekb:effectMeasure ?m }}
+            OPTIONAL {{ ?c ekb:estimate ?est }}
+            OPTIONAL {{ ?c ekb:ciLower ?lo }}
+            OPTIONAL {{ ?c ekb:ciUpper ?hi }}
+            OPTIONAL {{ ?c ekb:pValue ?p }}
+            OPTIONAL {{ ?c ekb:pValueComparator ?pc }}
+            OPTIONAL {{ ?c ekb:reportedSignificant ?sig }}
+            OPTIONAL {{ ?c ekb:timepointWeeks ?weeks }}
+            OPTIONAL {{ ?c ekb:subgroup ?subgroup }}
+            OPTIONAL {{ ?c ekb:source ?src }}
+        }} ORDER BY ?c""",
+    )
+    seen: dict[str, Comparison] = {}
+    for row in result.rows:
+        iri = str(row["c"])
+        if iri in seen:
+            continue
+        sig = term_value(row, "sig")
+        seen[iri] = Comparison(
+            iri=iri,
+            outcome=str(row["o"]),
+            experimental_arm=term_text(row, "exp"),
+            comparator_arm=term_text(row, "cmp"),
+            measure=term_text(row, "m"),
+            estimate=term_value(row, "est"),
+            ci_lower=term_value(row, "lo"),
+            ci_upper=term_value(row, "hi"),
+            p_value=term_value(row, "p"),
+            p_comparator=term_text(row, "pc"),
+            reported_significant=None if sig is None else bool(sig),
+            weeks=term_value(row, "weeks"),
+            subgroup=term_text(row, "subgroup"),
+            source=term_text(row, "src"),
+        )
+    return list(seen.values())
+
+
+def broader_closure(store: Store, concepts: set[str]) -> dict[str, set[str]]:
+    """Each concept with itself and every concept it is narrower than (skos:broader*)."""
+    if not concepts:
+        return {}
+    values = " ".join(f"<{c}>" for c in sorted(concepts))
+    result = select(
+        store,
+        f"SELECT ?c ?up WHERE {{ VALUES ?c {{ {values} }} ?c skos:broader* ?up }}",
+    )
+    closure: dict[str, set[str]] = {c: {c} for c in concepts}
+    for row in result.rows:
+        closure[str(row["c"])].add(str(row["up"]))
+    return closure
+
+
+def outcome_texts(store: Store) -> list[str]:
+    """Every label and definition of an outcome or outcome concept in the knowledge base."""
+    result = select(
+        store,
+        """SELECT DISTINCT ?text WHERE {
+            { ?o a ekb:Outcome . ?o rdfs:label|ekb:definition ?text }
+            UNION { ?s ekb:hasOutcome/ekb:outcomeConcept ?c .
+                    ?c skos:prefLabel|skos:altLabel|skos:definition|ekb:plainLabel ?text }
+        } ORDER BY ?text""",
+    )
+    return [str(r["text"]) for r in result.rows]
+
+
+def primary_outcomes(store: Store, study: str) -> list[tuple[str, str]]:
+    """The study's primary outcomes: (IRI, label), in IRI order."""
+    result = select(
+        store,
+        f"""SELECT ?o ?label WHERE {{
+            <{study}> ekb:hasOutcome ?o . ?o ekb:outcomeRole term:primary .
+            OPTIONAL {{ ?o rdfs:label ?label }}
+        }} ORDER BY ?o""",
+    )
+    return [(str(r["o"]), term_text(r, "label") or "its main outcome") for r in result.rows]
+
+
+def sources_of(store: Store, iris: list[str]) -> list[str]:
+    """The sources of the given records (results, comparisons, safety findings), sorted."""
+    if not iris:
+        return []
+    values = " ".join(f"<{i}>" for i in sorted(set(iris)))
+    result = select(
+        store,
+        f"""SELECT DISTINCT ?src WHERE {{ VALUES ?x {{ {values} }} ?x ekb:source ?src }}
+            ORDER BY ?src""",
+    )
+    return [str(r["src"]) for r in result.rows]
+
+
+class OneReading:
+    """A store seen through one summary or answer: each query runs once.
+
+    An answer reads the same study's arms, results and claims for its benefit,
+    safety and bottom-line sentences; remembering the rows for the length of one
+    text (never longer, so a changed knowledge base is always read afresh) keeps
+    an answer over the whole knowledge base under a second.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._rows: dict[str, QueryResult] = {}
+
+    def select(self, query: str) -> QueryResult:
+        if query not in self._rows:
+            self._rows[query] = self._store.select(query)
+        return self._rows[query]
+
+    def ask(self, query: str) -> bool:
+        return self._store.ask(query)
+
+    def construct(self, query: str) -> list[tuple[Any, Any, Any]]:
+        return self._store.construct(query)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
 from kb.namespaces import TERM
-from kb.plain.records import Claim, Result
-from kb.plain.words import capitalise, count_word, fmt_number, timepoint_words
+from kb.plain.records import Arm, Claim, Comparison, Result
+from kb.plain.selection import OutcomeKinds, is_primary, matching_control, verdict_of
+from kb.plain.words import (
+    capitalise,
+    count_word,
+    fmt_number,
+    lower_first,
+    timepoint_words,
+    whole_percent,
+)
 
 UP = {str(TERM["increased"])}
 
@@ -15,45 +27,111 @@ SLIGHTLY_UP = {str(TERM["slightly-increased"])}
 DOWN = {str(TERM["decreased"])}
 
 
-def result_sentence(result: Result, arm_label: str | None) -> str | None:
-    """One result in everyday words, or ``None`` when it holds nothing to say."""
+def exact_values(result: Result) -> dict[str, str]:
+    """The numbers of a result as recorded, for the JSON beside the rounded text."""
+    fields = {
+        "events": result.events,
+        "total": result.total,
+        "percent": result.percent,
+        "percent_change": result.percent_change,
+        "baseline": result.baseline,
+        "follow_up": result.follow_up,
+    }
+    return {k: fmt_number(v) for k, v in fields.items() if v is not None}
+
+
+def result_sentence(
+    result: Result, arm_label: str | None, *, event: bool = True, lead: str = ""
+) -> str | None:
+    """One result in everyday words, or ``None`` when it holds nothing to say.
+
+    :param event: the outcome is something a patient reaches or has (a
+        response, a flare). A count of patients on a measurement (protein in
+        the urine) is a count of those who met the study's goal for it, and is
+        told that way: "had protein in the urine" would invert its meaning.
+    :param lead: words in front of the sentence ("Main result: ").
+    """
     name = result.outcome_name
     when = timepoint_words(result.weeks, result.timepoint_text)
     who = f" in the {arm_label} group" if arm_label else ""
+    had = f"had {name}" if event else f"met the study's goal for {name}"
     if result.events is not None and result.total is not None:
-        pct = f" ({fmt_number(result.percent)}%)" if result.percent is not None else ""
-        return f"{result.events} of the {result.total} patients{who}{pct} had {name}{when}."
-    if result.percent is not None:
-        return f"{fmt_number(result.percent)}% of patients{who} had {name}{when}."
-    if result.percent_change is not None:
+        pct = f" ({whole_percent(result.percent)})" if result.percent is not None else ""
+        text = f"{result.events} of the {result.total} patients{who}{pct} {had}{when}."
+    elif result.percent is not None:
+        text = f"{whole_percent(result.percent)} of patients{who} {had}{when}."
+    elif result.percent_change is not None:
         change = result.percent_change
         verb = "went down" if change < 0 else "went up"
-        lead = "On average, " if result.statistic == str(TERM["mean"]) else ""
-        subject = name if lead else capitalise(name)
-        return f"{lead}{subject}{who} {verb} by {fmt_number(abs(change))}%{when}."
-    if result.baseline is not None and result.follow_up is not None:
+        on_average = "On average, " if result.statistic == str(TERM["mean"]) else ""
+        subject = name if on_average else capitalise(name)
+        text = f"{on_average}{subject}{who} {verb} by {whole_percent(abs(change))}{when}."
+    elif result.baseline is not None and result.follow_up is not None:
         unit = result.unit or ""
         if unit and unit != "%":
             unit = " " + unit
         verb = "went up" if result.follow_up > result.baseline else "went down"
         end = f" at week {fmt_number(result.weeks)}" if result.weeks is not None else " later"
-        return (
-            f"{capitalise(name)}{who} {verb} from {fmt_number(result.baseline)}{unit} at the start "
-            f"to {fmt_number(result.follow_up)}{unit}{end}."
+        text = (
+            f"{capitalise(name)}{who} {verb} from {fmt_number(result.baseline)}{unit} "
+            f"at the start to {fmt_number(result.follow_up)}{unit}{end}."
         )
-    if result.direction in UP | SLIGHTLY_UP | DOWN:
+    elif result.direction in UP | SLIGHTLY_UP | DOWN:
         verb = "went down" if result.direction in DOWN else "went up"
         if result.direction in SLIGHTLY_UP:
             verb = "went up a little"
-        return f"{capitalise(name)}{who} {verb}{when}. No numbers were given for this."
-    return None
+        text = f"{capitalise(name)}{who} {verb}{when}. No numbers were given for this."
+    else:
+        return None
+    return f"{lead}{lower_first(text)}" if lead else text
 
 
 def control_clause(result: Result, arm_label: str) -> str | None:
     if result.events is not None and result.total is not None:
         return f"{result.events} of {result.total} in the {arm_label} group"
     if result.percent is not None:
-        return f"{fmt_number(result.percent)}% in the {arm_label} group"
+        return f"{whole_percent(result.percent)} in the {arm_label} group"
+    return None
+
+
+def verdict_sentence(
+    verdict: bool | None, *, primary: bool, compared: bool, against: str | None = None
+) -> str | None:
+    """What the study's test says about chance, in plain words.
+
+    :param verdict: True (a clear difference), False (not shown), None (no test held).
+    :param primary: the result is the study's main outcome, so the sentence
+        says whether the study met its main goal.
+    :param compared: the text shows a comparison group's figure beside it.
+    """
+    if verdict is True:
+        return (
+            "The study met this main goal: the difference is unlikely to be chance."
+            if primary
+            else "This difference is unlikely to be chance."
+        )
+    if verdict is False and not compared and against:
+        return (
+            f"The study compared this with the {against} group "
+            "but did not show a clear difference: it could be chance."
+        )
+    if verdict is False:
+        return (
+            "The study did not meet this main goal: the difference could be chance."
+            if primary
+            else "The study did not show a clear difference: it could be chance."
+        )
+    if compared:
+        return "The sources we hold do not say if this difference could be chance."
+    return None
+
+
+def part_of_patients_sentence(result: Result) -> str | None:
+    """A caution for results on part of the patients or from later checks."""
+    if result.role == str(TERM["post-hoc"]):
+        return "This check was chosen after the data were seen, so treat it with care."
+    if result.subgroup or result.role == str(TERM["subgroup"]):
+        return "This comes from only part of the patients, so treat it with care."
     return None
 
 
@@ -101,3 +179,115 @@ def reason_words(
             text = f"only {count_word(enrolled)} patients took part"
         words.append(text)
     return words
+
+
+@dataclass
+class Told:
+    """Sentences on one result: the result (with its comparison group's), then
+    what the test says about chance, then a caution when it is on part of the patients."""
+
+    sentences: list[tuple[str, list[str], list[str | None], dict[str, dict[str, str]]]]
+    results: list[str]
+    verdict: bool | None
+    primary: bool
+    #: A comparison group's figure is shown but no test on it is held.
+    untested: bool = False
+
+
+def tell_result(
+    result: Result,
+    results: Iterable[Result],
+    arms: dict[str, Arm],
+    comparisons: list[Comparison],
+    kinds: OutcomeKinds,
+    *,
+    main_label: bool = False,
+    say_untested: bool = True,
+) -> Told | None:
+    """Everything to say about one result of a treated group, or ``None``.
+
+    :param main_label: start with "Main result:" when it is the study's primary outcome.
+    :param say_untested: say after the result when no test on the difference is
+        held (a summary says it once for all such results instead).
+    """
+    several = len(arms) > 1
+    arm = arms.get(result.arm)
+    primary = is_primary(result)
+    lead = "Main result: " if main_label and primary else ""
+    text = result_sentence(
+        result,
+        arm.label if several and arm else None,
+        event=kinds.is_event(result.outcome_concept),
+        lead=lead,
+    )
+    if not text:
+        return None
+    iris = [result.iri]
+    sources: list[str | None] = [result.source]
+    values = {result.iri: exact_values(result)}
+    control = matching_control(result, results, arms)
+    compared = False
+    if control is not None:
+        clause = control_clause(control, arms[control.arm].label)
+        if clause:
+            text = text[:-1] + f", compared with {clause}."
+            iris.append(control.iri)
+            sources.append(control.source)
+            values[control.iri] = exact_values(control)
+            compared = True
+    if result.subgroup:
+        text = f"Among {result.subgroup}: {lower_first(text)}"
+    out: list[tuple[str, list[str], list[str | None], dict[str, dict[str, str]]]] = [
+        (text, iris, sources, values)
+    ]
+    verdict, comparison_iris = verdict_of(result, comparisons)
+    against = next(
+        (
+            arms[c.comparator_arm].label
+            for c in comparisons
+            if c.iri in comparison_iris and c.comparator_arm in arms
+        ),
+        None,
+    )
+    untested = verdict is None and compared
+    srcs: list[str | None] = [c.source for c in comparisons if c.iri in comparison_iris]
+    if (
+        verdict is True
+        and control is not None
+        and compared
+        and _against_treated(result, control, kinds)
+    ):
+        # A clear difference meets the main goal only when it favours the treated
+        # group, by the outcome's good direction (more responders, fewer flares).
+        out.append(
+            (
+                "This difference is unlikely to be chance, "
+                "but it does not favour the treated group.",
+                comparison_iris,
+                srcs,
+                {},
+            )
+        )
+        verdict = False
+    else:
+        said = verdict_sentence(verdict, primary=primary, compared=compared, against=against)
+        if said and (say_untested or not untested):
+            out.append((said, comparison_iris, srcs, {}))
+    caution = part_of_patients_sentence(result)
+    if caution:
+        out.append((caution, [result.iri], [result.source], {}))
+    return Told(out, iris, verdict, primary, untested)
+
+
+def _against_treated(result: Result, control: Result, kinds: OutcomeKinds) -> bool:
+    """True when the treated group did worse than the control by the outcome's good direction."""
+    sign = kinds.polarity(result.outcome_concept)
+    mine, theirs = _share(result), _share(control)
+    return bool(sign and mine is not None and theirs is not None and sign * (mine - theirs) <= 0)
+
+
+def _share(result: Result) -> Decimal | None:
+    """The share of patients with the outcome, in percent, from the counts or the percentage."""
+    if result.events is not None and result.total:
+        return Decimal(result.events) * 100 / Decimal(result.total)
+    return None if result.percent is None else Decimal(result.percent)

@@ -6,24 +6,32 @@ from kb.errors import UsageError
 from kb.namespaces import RES, TERM, study_iri
 from kb.plain.records import (
     PREFIXES,
+    Arm,
+    Claim,
+    OneReading,
+    primary_outcomes,
     read_arms,
     read_claims,
+    read_comparisons,
     read_results,
     read_safety,
     read_sources,
     read_study,
     select,
+    sources_of,
 )
+from kb.plain.safety import main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
-    is_any_serious_event,
-    is_death,
-    matching_control,
+    comparisons_of,
+    outcome_kinds,
     result_rank,
+    role_rank,
+    short_extension_label,
     tell_apart_outcomes,
 )
-from kb.plain.sentences import control_clause, reason_words, result_sentence
+from kb.plain.sentences import reason_words, tell_result
 from kb.plain.text import PlainText, Sentences
-from kb.plain.words import capitalise, count_word, fmt_number, lower_first
+from kb.plain.words import capitalise, count_word
 from kb.store import Store
 
 
@@ -56,6 +64,7 @@ def summarise_study(store: Store, study: str) -> PlainText:
     :raises UsageError: the study is not in the knowledge base.
     """
     iri = resolve_study(store, study)
+    store = OneReading(store)
     facts = read_study(store, iri)
     assert facts is not None  # resolve_study checked it exists
     arms = read_arms(store, iri)
@@ -63,6 +72,9 @@ def summarise_study(store: Store, study: str) -> PlainText:
     safety = read_safety(store, iri)
     claims = read_claims(store, iri)
     arm_by_iri = {a.iri: a for a in arms}
+    # Extension groups are named without their "open-label extension:" head in the
+    # results and side effects, whose periods already say "open-label extension".
+    short_arms = {a.iri: short_extension_label(a) for a in arms}
     several_arms = len(arms) > 1
     sentences = Sentences()
     say = sentences.say
@@ -98,11 +110,33 @@ def summarise_study(store: Store, study: str) -> PlainText:
     else:
         say("Who took part", "The sources we hold do not say how many patients took part.")
 
-    # What they received
+    # What they received. Extension groups that all got the same treatment are
+    # told in one sentence ("In the open-label extension, everyone got belimumab").
+    extension_heads: dict[str, list[Arm]] = {}
+    for arm in arms:
+        head, sep, _ = arm.label.partition(": ")
+        if several_arms and sep and "extension" in head.lower():
+            extension_heads.setdefault(head, []).append(arm)
+    told_heads: set[str] = set()
     for arm in arms:
         if arm.agent_name is None:
             continue
         who = "All patients" if not several_arms else f"Patients in the {arm.label} group"
+        head = arm.label.partition(": ")[0]
+        if head in extension_heads:
+            ext_group = extension_heads[head]
+            if len({a.agent_name for a in ext_group}) == 1 and not any(
+                a.schedule for a in ext_group
+            ):
+                if head not in told_heads:
+                    told_heads.add(head)
+                    say(
+                        "What they received",
+                        f"In the {head}, everyone got {arm.agent_name}.",
+                        sources=[a.source for a in ext_group],
+                    )
+                continue
+            who = f"In the {head}, patients in the {short_extension_label(arm).label} group"
         text = f"{who} got {arm.agent_name}"
         if arm.schedule:
             text += ": " + ", ".join(arm.schedule)
@@ -116,112 +150,131 @@ def summarise_study(store: Store, study: str) -> PlainText:
                 sources=[arm.source],
             )
 
-    # What happened: experimental arms first, each with its control on the same outcome.
+    # What happened: the main outcome first (with whether it was met), then the
+    # rest by role; treated groups first, each with its control on the same outcome.
     # Subgroup detail is left to the full data when the whole population has a result.
     whole_concepts = {r.outcome_concept for r in results if not r.subgroup}
     results = [r for r in results if not (r.subgroup and r.outcome_concept in whole_concepts)]
+    # Values at week 0 are where patients started, not what happened to them.
+    results = [r for r in results if r.weeks is None or r.weeks != 0]
     tell_apart_outcomes(results, store, iri)
+    comparisons = read_comparisons(store, iri)
+    kinds = outcome_kinds(store, results)
     controls = {
         a.iri for a in arms if a.role not in {str(TERM["experimental"]), str(TERM["single-arm"])}
     }
+    with_results = {r.outcome for r in results}
+    for outcome, label in primary_outcomes(store, iri):
+        if outcome not in with_results:
+            say(
+                "What happened",
+                f"The sources we hold give no result for the study's main outcome ({label}).",
+            )
     told: set[str] = set()
-    for result in sorted(results, key=lambda r: (result_rank(r), r.arm in controls, r.iri)):
+    untested = False
+    order = sorted(
+        results,
+        key=lambda r: (
+            role_rank(r.role),
+            r.arm in controls,
+            not comparisons_of(r, comparisons),
+            result_rank(r),
+            r.iri,
+        ),
+    )
+    for result in order:
         if result.iri in told:
             continue
-        label = arm_by_iri[result.arm].label if several_arms and result.arm in arm_by_iri else None
-        told_text = result_sentence(result, label)
-        if not told_text:
+        if result.arm in controls:
+            told_one = tell_result(result, [], short_arms, [], kinds)
+        else:
+            told_one = tell_result(
+                result,
+                [r for r in results if r.iri not in told],
+                short_arms,
+                comparisons,
+                kinds,
+                main_label=True,
+                say_untested=False,
+            )
+        if told_one is None:
             continue
-        text = told_text
-        told.add(result.iri)
-        iris, srcs = [result.iri], [result.source]
-        control = (
-            matching_control(result, results, arm_by_iri) if result.arm not in controls else None
+        told.update(told_one.results)
+        untested = untested or told_one.untested
+        for text, iris, srcs, values in told_one.sentences:
+            say("What happened", text, results=iris, sources=srcs, values=values)
+    if untested:
+        say(
+            "What happened",
+            "For the other differences above, the sources we hold give no test of chance.",
         )
-        if control is not None and control.iri not in told:
-            clause = control_clause(control, arm_by_iri[control.arm].label)
-            if clause:
-                text = text[:-1] + f", compared with {clause}."
-                iris.append(control.iri)
-                srcs.append(control.source)
-                told.add(control.iri)
-        if result.subgroup:
-            text = f"Among {result.subgroup}: {lower_first(text)}"
-        say("What happened", text, results=iris, sources=srcs)
     if not any(s.section == "What happened" for s in sentences):
         say("What happened", "The sources we hold give no results for this study.")
 
-    # Side effects
-    serious = [f for f in safety if f.serious]
-    for finding in serious or safety:
-        arm_label = (
-            arm_by_iri[finding.arm].label if several_arms and finding.arm in arm_by_iri else None
+    # Side effects: one sentence per event and period, with every group's figure.
+    for line in safety_lines(safety, short_arms):
+        say(
+            "Side effects",
+            line.text,
+            results=line.findings,
+            sources=line.sources,
+            values=line.values,
         )
-        who = f" in the {arm_label} group" if arm_label else ""
-        when = ""
-        if finding.when:
-            when = (
-                f" {finding.when}"
-                if finding.when.split(" ", 1)[0] in {"during", "after", "by", "at", "in"}
-                else f" ({finding.when})"
-            )
-        what = (
-            "a serious side effect"
-            if finding.serious and is_any_serious_event(finding.term)
-            else finding.term
+    if main_part_lacks_overall(safety, arm_by_iri):
+        say(
+            "Side effects",
+            "The sources we hold give no numbers on serious side effects "
+            "for the main, randomised part of the study.",
         )
-        if finding.affected == 0 and is_death(finding.term):
-            text = f"No patient{who} died{when}."
-        elif finding.affected == 0:
-            text = f"No patient{who} had {what}{when}."
-        elif finding.affected is not None and finding.at_risk is not None:
-            verb = "died" if is_death(finding.term) else f"had {what}"
-            text = f"{finding.affected} of {finding.at_risk} patients{who} {verb}{when}."
-        elif finding.affected is not None:
-            verb = "died" if is_death(finding.term) else f"had {what}"
-            people = "patient" if finding.affected == 1 else "patients"
-            text = f"{finding.affected} {people}{who} {verb}{when}."
-        elif finding.percent is not None:
-            text = f"{fmt_number(finding.percent)}% of patients{who} had {what}{when}."
-        else:
-            continue
-        say("Side effects", text, results=[finding.iri], sources=[finding.source])
     if not any(s.section == "Side effects" for s in sentences):
         say("Side effects", "The sources we hold give no numbers on side effects.")
 
-    # How far can we trust this?
+    # How far can we trust this? One paragraph per distinct judgement (certainty
+    # and reasons): two claims with the same rating are told once, cited to the
+    # sources of the numbers the rating is about.
+    section = "How far can we trust this?"
+    judgements: dict[tuple[str | None, tuple[str, ...]], list[Claim]] = {}
     for claim in claims:
-        if (
-            claim.direction == str(TERM["benefit"])
-            and claim.intervention_name
-            and claim.condition_name
-        ):
+        key = (claim.certainty, tuple(sorted(r for r, _ in claim.reasons)))
+        judgements.setdefault(key, []).append(claim)
+    for group in judgements.values():
+        first = group[0]
+        claim_iris = [c.iri for c in group]
+        helped = [
+            c
+            for c in group
+            if c.direction == str(TERM["benefit"]) and c.intervention_name and c.condition_name
+        ]
+        if helped:
             say(
-                "How far can we trust this?",
-                f"The researchers think {claim.intervention_name} "
-                f"may help people with {claim.condition_name}.",
-                claims=[claim.iri],
-                sources=[claim.source],
+                section,
+                f"The researchers think {helped[0].intervention_name} "
+                f"may help people with {helped[0].condition_name}.",
+                claims=[c.iri for c in helped],
+                sources=[c.source for c in helped],
+                paragraph=True,
             )
-        if claim.certainty:
+        rated_sources: list[str | None] = list(
+            sources_of(store, [i for c in group for i in c.supported_by])
+        ) or [c.source for c in group]
+        if first.certainty:
             say(
-                "How far can we trust this?",
-                f"We rate how sure we can be of this as {claim.certainty}.",
-                claims=[claim.iri],
-                sources=[claim.source],
+                section,
+                f"We rate how sure we can be of this as {first.certainty}.",
+                claims=claim_iris,
+                sources=rated_sources,
+                paragraph=not helped,
             )
-        cautions = reason_words(claim, facts.enrolled, strengths=False)
+        cautions = reason_words(first, facts.enrolled, strengths=False)
         if cautions:
-            say(
-                "How far can we trust this?", "There are reasons to be careful.", claims=[claim.iri]
-            )
+            say(section, "There are reasons to be careful.", claims=claim_iris)
         for words in cautions:
-            say("How far can we trust this?", f"{capitalise(words)}.", claims=[claim.iri])
-        for words in reason_words(claim, facts.enrolled, strengths=True):
-            say("How far can we trust this?", f"In its favour: {words}.", claims=[claim.iri])
+            say(section, f"{capitalise(words)}.", claims=claim_iris)
+        for words in reason_words(first, facts.enrolled, strengths=True):
+            say(section, f"In its favour: {words}.", claims=claim_iris)
     if not claims:
         say(
-            "How far can we trust this?",
+            section,
             "Nobody has rated how sure we can be of these results yet, so treat them with care.",
         )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 #: Sections of a study summary, in reading order.
 SUMMARY_SECTIONS = (
@@ -28,6 +30,9 @@ class Sentence:
     sources: list[str] = field(default_factory=list)
     #: True when the sentence opens a new paragraph within its section.
     starts_paragraph: bool = False
+    #: The exact numbers behind the sentence, by result IRI: the text rounds
+    #: percentages to whole numbers, the JSON keeps what the study printed.
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +42,7 @@ class Sentence:
             "results": self.results,
             "claims": self.claims,
             "sources": self.sources,
+            "values": self.values,
         }
 
 
@@ -52,18 +58,45 @@ class Sentences(list[Sentence]):
         claims: Sequence[str] = (),
         sources: Sequence[str | None] = (),
         paragraph: bool = False,
+        values: Mapping[str, dict[str, str]] | None = None,
     ) -> None:
         """Add a sentence with the evidence it states (unknown sources are skipped)."""
         self.append(
             Sentence(
                 text,
                 section,
-                list(results),
-                list(claims),
+                list(dict.fromkeys(results)),
+                list(dict.fromkeys(claims)),
                 sorted({s for s in sources if s}),
                 paragraph,
+                dict(values or {}),
             )
         )
+
+
+#: Host names that mark a test or staging copy of a web site, not its public address.
+_UNSTABLE_HOST_LABELS = {"staging", "stage", "dev", "test", "localhost", "preview"}
+
+
+def is_stable_url(url: str) -> bool:
+    """False for a link a reader should not be sent to: a raw IP address, a
+    non-standard port, or a staging/test host.
+
+    >>> is_stable_url("https://doi.org/10.1/x"), is_stable_url("http://47.251.13.51:8081/1")
+    (True, False)
+    >>> is_stable_url("https://staging.physiciansweekly.com/122089-2")
+    False
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host or parts.port is not None:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    return not (set(host.lower().split(".")) & _UNSTABLE_HOST_LABELS)
 
 
 @dataclass
@@ -74,6 +107,19 @@ class SourceRef:
     doi: str | None
     url: str | None
     lower_confidence: bool
+    pmid: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """Where a reader can find the source: its DOI, else its PubMed record,
+        else its URL when that is a stable public address; ``None`` otherwise."""
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        if self.url and is_stable_url(self.url):
+            return self.url
+        return None
 
 
 @dataclass
@@ -115,6 +161,8 @@ class PlainText:
                     "source_type": s.source_type,
                     "doi": s.doi,
                     "url": s.url,
+                    "pmid": s.pmid,
+                    "link": s.link,
                     "lower_confidence": s.lower_confidence,
                 }
                 for s in self.cited_sources()
@@ -150,7 +198,7 @@ class PlainText:
             lines.append("## Sources")
             lines.append("")
             for n, src in enumerate(cited, start=1):
-                where = f"https://doi.org/{src.doi}" if src.doi else (src.url or src.iri)
+                where = src.link or "No stable public link is recorded."
                 flag = " (lower-confidence source)" if src.lower_confidence else ""
                 lines.append(f"{n}. {src.title} ({src.source_type}){flag}. {where}")
             lines.append("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
@@ -77,8 +77,33 @@ def schedule_words(interval: Any, on: Any, off: Any, cycles: Any) -> list[str]:
 
 def timepoint_words(weeks: Decimal | None, printed: str | None = None) -> str:
     """ " by week 12", or the timepoint as printed when weeks are not whole ("42 months")."""
+    if printed and printed.lower().startswith(("not stated", "not given", "not reported")):
+        printed = None  # an extractor's note that the source gave no timepoint
     if weeks is None:
         return f" ({printed})" if printed else ""
     if printed and Decimal(weeks) != Decimal(weeks).to_integral_value():
         return f" after {printed}"
     return f" by week {fmt_number(weeks)}"
+
+
+def whole_percent(value: Decimal | float | int) -> str:
+    """A percentage as a whole number for plain text, rounded half up; the JSON
+    keeps the exact value. Values that would round to 0 or 100 but are not say so.
+
+    >>> whole_percent(Decimal("55.17")), whole_percent(Decimal("32.5")), whole_percent(7)
+    ('55%', '33%', '7%')
+    >>> whole_percent(Decimal("0.4")), whole_percent(Decimal("99.6"))
+    ('less than 1%', 'more than 99%')
+    """
+    d = Decimal(str(value))
+    rounded = d.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if rounded == 0 and d > 0:
+        return "less than 1%"
+    if rounded == 100 and d < 100:
+        return "more than 99%"
+    return f"{rounded}%"
+
+
+def people(n: int) -> str:
+    """ "1 person", "12 people"."""
+    return f"{n} {'person' if n == 1 else 'people'}"

@@ -13,14 +13,24 @@ Decisions, so that readers of the study files know what they hold:
 - Locators are JSON paths relative to the study object, as served by
   ``/api/v2/studies/NCTxxxxxxxx`` (a ``{"studies": [...]}`` wrapper is not part of them).
 - Arms are the registered ``armGroups``. Every results group (``FG``/``BG``/``OG``/``EG``)
-  is resolved within its own module or measure and matched to an arm by title (same
-  title; same title apart from numbering such as ``"1 "`` or ``"2. "``; or a title that
-  contains exactly one arm's label); the match is written in the record's ``ekb:note``.
-  A group that matches no arm becomes an arm of its own (``term:other-arm``), shared by
-  all groups with the same title. The baseline group "Total" describes the whole
-  population and gets no arm.
+  is resolved within its own module or measure and matched to an arm by evidence, in
+  tiers (:mod:`kb.importers.ctgov.matching`): the same title once case, punctuation,
+  numbering and abbreviations the record defines are folded; the same apart from an
+  analysis-set suffix ("Drug (FAS)": that arm, the set recorded as the analysis
+  population); a title naming a sequence ("Placebo -> OL Drug": an arm of its own
+  receiving both in order); "<arm>: <qualifier>" (that arm, the qualifier a subgroup);
+  the registered description; a title containing exactly one arm's label; a similar
+  title. The match is written in the record's ``ekb:note``. A "Total" group ("Total",
+  "All participants"...) is the whole population, not an arm. A group that matches no
+  arm becomes an arm of its own (``term:other-arm``) and the import summary warns of it;
+  two groups of one module never share an arm by a weak match (the weaker is kept apart).
+- Structure first: a record whose fields have other types than the v2 data model is
+  refused (exit 3, JSON path and what was expected) before anything is converted or
+  written (:mod:`kb.importers.ctgov.schema`).
 - Participant flow: one ``term:disposition`` Outcome per milestone and per withdrawal
-  reason of each period, with one Result per group. STARTED gives ``ekb:n``; other
+  reason of each period, with one Result per group. STARTED gives ``ekb:n`` (from the
+  period where the group started: an extension group with 0 in the first period takes
+  the later number); other
   milestones and withdrawals give ``ekb:events`` with the group's STARTED count as
   ``ekb:total``.
 - Outcome measures: one Outcome per posted measure; one Result per group, class and

@@ -36,6 +36,12 @@ class AdverseEventsMapper(ValuesMapper):
                 continue
             gid = str(eg["id"])
             arm, how = self.group(groups, gid, f"{mpath}.eventGroups[{e}]")
+            if arm is None:
+                printed = "; ".join(f"{k}: {v}" for k, v in eg.items() if "Num" in k)
+                self.note(
+                    self.study, f"{how} Adverse events at {mpath}.eventGroups[{e}]: {printed}."
+                )
+                continue
             for prefix, term, serious in totals:
                 affected_key, at_risk_key = f"{prefix}NumAffected", f"{prefix}NumAtRisk"
                 if affected_key not in eg and at_risk_key not in eg:
@@ -75,6 +81,8 @@ class AdverseEventsMapper(ValuesMapper):
                     gid = str(stat["groupId"])
                     spath = f"{epath}.stats[{s}]"
                     arm, how = self.group(groups, gid, spath)
+                    if arm is None:
+                        continue  # a whole-population group: its totals are noted on the study
                     node = self.iri("safety", f"{short}-{n}-{slugify(gid)}")
                     printed = "; ".join(
                         f"{k}: {stat[k]}"

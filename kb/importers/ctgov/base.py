@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,8 @@ from kb.importers.ctgov.reading import nct_id_of
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
+
+    from kb.importers.ctgov.matching import GroupMatch, GroupMatcher
 
 
 #: Who extracted the records, written as ``ekb:extractedBy`` (no date: imports are idempotent).
@@ -29,6 +31,8 @@ class ImportedStudy:
     graph: Graph
     counts: dict[str, int]
     origin: str = ""
+    #: What the import summary must warn of (results groups matched to no arm).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,15 @@ class MapperBase:
         # arms: (label, normalised label, label without numbering, IRI, role)
         self.arms: list[tuple[str, str, str, URIRef, str]] = []
         self.arm_keys: set[str] = set()
-        self.group_arms: dict[str, tuple[URIRef, str]] = {}
+        # Results groups: the matcher (built after the arms), the arm node of each of its
+        # arms, the resolution of each module or measure, and what an import should warn of.
+        self._matcher: GroupMatcher | None = None
+        self.registered_arms = 0
+        self.arm_nodes: list[URIRef] = []
+        self.resolved: dict[str, dict[str, tuple[URIRef | None, str]]] = {}
+        self.group_matches: dict[tuple[str, str], GroupMatch] = {}
+        self.warnings: list[str] = []
+        self.sequence_arms: dict[tuple[tuple[int | None, str | None], ...], URIRef] = {}
         self.declared: set[URIRef] = set()
 
     # -- generic writers -----------------------------------------------------------

@@ -23,9 +23,7 @@ class BaselineMapper(ValuesMapper):
         if not module:
             return
         mpath = f"{_RESULTS}.baselineCharacteristicsModule"
-        groups = self.resolve_groups(
-            module.get("groups"), f"{mpath}.groups", total_is_population=True
-        )
+        groups = self.resolve_groups(module.get("groups"), f"{mpath}.groups")
         overall = self.denominators(module.get("denoms"), f"{mpath}.denoms", None)
         if _text(module.get("populationDescription")):
             self.note(
@@ -44,7 +42,11 @@ class BaselineMapper(ValuesMapper):
             for cell in self.measurements(m, path, denoms):
                 gid = str(cell.meas["groupId"])
                 arm, how = self.group(groups, gid, cell.path)
-                label = ": ".join(t for t in (title, cell.class_title, cell.category_title) if t)
+                match = self.group_match(f"{mpath}.groups", gid)
+                qualifier = match.qualifier if match else None
+                label = ": ".join(
+                    t for t in (title, qualifier, cell.class_title, cell.category_title) if t
+                )
                 node = self.iri("baseline", f"bm{i}-c{cell.c}-k{cell.k}-{slugify(gid)}")
                 self.record(node, EKB.BaselineCharacteristic, cell.path, self.printed(cell.meas))
                 self.lit(node, EKB.characteristic, label)

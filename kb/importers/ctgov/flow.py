@@ -26,23 +26,18 @@ class FlowMapper(ValuesMapper):
             return
         mpath = f"{_RESULTS}.participantFlowModule"
         groups = self.resolve_groups(module.get("groups"), f"{mpath}.groups")
-        first_started: dict[str, tuple[int | None, str, str]] = {}
-        for p, period in enumerate(module.get("periods") or []):
+        periods = list(module.get("periods") or [])
+        started_in = [
+            self._started(period, f"{mpath}.periods[{p}]") for p, period in enumerate(periods)
+        ]
+        start = self._start_periods(started_in)
+        self.arm_sizes(start, periods, groups)
+        for p, period in enumerate(periods):
             if not isinstance(period, dict):
                 continue
             ptitle = _text(period.get("title")) or f"period {p + 1}"
             ppath = f"{mpath}.periods[{p}]"
-            started: dict[str, tuple[int | None, str, str]] = {}
-            for m, ms in enumerate(period.get("milestones") or []):
-                if isinstance(ms, dict) and _norm_enum(ms.get("type")) == "STARTED":
-                    for a, ach in enumerate(ms.get("achievements") or []):
-                        if isinstance(ach, dict) and ach.get("groupId"):
-                            started[str(ach["groupId"])] = (
-                                parse_count(ach.get("numSubjects")),
-                                str(ach.get("numSubjects")),
-                                f"{ppath}.milestones[{m}].achievements[{a}]",
-                            )
-                    break
+            started = started_in[p]
             rows = [
                 ("milestones", "achievements", "m", ms) for ms in period.get("milestones") or []
             ]
@@ -59,9 +54,7 @@ class FlowMapper(ValuesMapper):
                 is_started = list_key == "milestones" and _norm_enum(kind) == "STARTED"
                 ipath = f"{ppath}.{list_key}[{idx}]"
                 if is_started and p == 0:
-                    # The numbers that started the first period are the arms' sizes.
-                    self.arm_sizes(item.get(item_key) or [], groups, f"{ipath}.{item_key}")
-                    continue
+                    continue  # the arms' sizes (see arm_sizes)
                 label = (
                     f"{ptitle}: {kind}"
                     if list_key == "milestones"
@@ -90,6 +83,9 @@ class FlowMapper(ValuesMapper):
                     gid = str(ach["groupId"])
                     apath = f"{ipath}.{item_key}[{a}]"
                     arm, how = self.group(groups, gid, apath)
+                    if arm is None:
+                        self.note(o, f"{how} At {apath}: {self.printed(ach)}.")
+                        continue
                     node = self.iri("result", f"flow-p{p}-{letter}{idx}-{slugify(gid)}")
                     self.record(node, EKB.Result, apath, self.printed(ach))
                     self.add(node, EKB.arm, arm)
@@ -106,36 +102,83 @@ class FlowMapper(ValuesMapper):
                     if ach.get("numUnits") is not None:
                         self.note(node, f"Units: {ach.get('numUnits')}.")
                     self.lit(node, EKB.events, count)
-                    base = (first_started if is_started else started).get(gid)
+                    # STARTED in a later period is out of the number that started the
+                    # group (in the period where it started); other rows are out of the
+                    # number that started their own period.
+                    if is_started:
+                        begun = start.get(gid)
+                        base = begun[1] if begun is not None and begun[0] < p else None
+                    else:
+                        base = started.get(gid)
                     if base and base[0] is not None:
                         self.lit(node, EKB.total, self.checked_total(node, count, base[0]))
                         self.note(node, f"Total is the group's STARTED count at {base[2]}.")
                     self.finish_result(node, o, apath)
-            if p == 0:
-                first_started = started
+
+    @staticmethod
+    def _started(period: Any, ppath: str) -> dict[str, tuple[int | None, str, str]]:
+        """Group id -> (count, as printed, JSON path) of a period's STARTED milestone."""
+        started: dict[str, tuple[int | None, str, str]] = {}
+        if not isinstance(period, dict):
+            return started
+        for m, ms in enumerate(period.get("milestones") or []):
+            if isinstance(ms, dict) and _norm_enum(ms.get("type")) == "STARTED":
+                for a, ach in enumerate(ms.get("achievements") or []):
+                    if isinstance(ach, dict) and ach.get("groupId"):
+                        started[str(ach["groupId"])] = (
+                            parse_count(ach.get("numSubjects")),
+                            str(ach.get("numSubjects")),
+                            f"{ppath}.milestones[{m}].achievements[{a}]",
+                        )
+                break
+        return started
+
+    @staticmethod
+    def _start_periods(
+        started_in: list[dict[str, tuple[int | None, str, str]]],
+    ) -> dict[str, tuple[int, tuple[int | None, str, str]]]:
+        """Group id -> (period, STARTED entry) of the period where the group started: the
+        first with participants; a group with 0 in the first period and participants in a
+        later one (an extension) started there. With none, its first STARTED entry."""
+        start: dict[str, tuple[int, tuple[int | None, str, str]]] = {}
+        for p, started in enumerate(started_in):
+            for gid, entry in started.items():
+                begun = gid in start and (start[gid][1][0] or 0) > 0
+                if gid not in start or (not begun and (entry[0] or 0) > 0):
+                    start[gid] = (p, entry)
+        return start
 
     def arm_sizes(
-        self, achievements: list[Any], groups: dict[str, tuple[URIRef | None, str]], path: str
+        self,
+        start: dict[str, tuple[int, tuple[int | None, str, str]]],
+        periods: list[Any],
+        groups: dict[str, tuple[URIRef | None, str]],
     ) -> None:
-        """``ekb:n`` of each arm from the STARTED milestone of the first period."""
+        """``ekb:n`` of each arm: the STARTED count of the period where its group started."""
         from kb.namespaces import EKB
 
-        per_arm: dict[URIRef, list[tuple[str, Any, str]]] = {}
-        for a, ach in enumerate(achievements):
-            if isinstance(ach, dict) and ach.get("groupId"):
-                gid = str(ach["groupId"])
-                arm, _ = self.group(groups, gid, f"{path}[{a}]")
-                if arm is not None:
-                    per_arm.setdefault(arm, []).append(
-                        (gid, ach.get("numSubjects"), f"{path}[{a}]")
-                    )
+        per_arm: dict[URIRef, list[tuple[str, int, tuple[int | None, str, str]]]] = {}
+        for gid, (p, entry) in start.items():
+            arm, _ = self.group(groups, gid, entry[2])
+            if arm is not None:
+                per_arm.setdefault(arm, []).append((gid, p, entry))
         for arm, entries in per_arm.items():
-            count = parse_count(entries[0][1]) if len(entries) == 1 else None
+            count = entries[0][2][0] if len(entries) == 1 else None
             if count is not None:
+                gid, p, (_, _, where) = entries[0]
                 self.lit(arm, EKB.n, count)
-                self.note(arm, f"n is the number that STARTED ({entries[0][0]}, {entries[0][2]}).")
+                if p == 0:
+                    self.note(arm, f"n is the number that STARTED ({gid}, {where}).")
+                else:
+                    title = periods[p].get("title") if isinstance(periods[p], dict) else None
+                    self.note(
+                        arm,
+                        f"n is the number that STARTED ({gid}, {where}) in period "
+                        f"'{title or p + 1}', where the group started (none started in the "
+                        "periods before).",
+                    )
             else:
                 listed = "; ".join(
-                    f"{gid} printed '{raw}' at {where}" for gid, raw, where in entries
+                    f"{gid} printed '{raw}' at {where}" for gid, _, (_, raw, where) in entries
                 )
                 self.note(arm, f"STARTED counts not recorded as n: {listed}.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from kb.importers.ctgov.base import MapperBase
+from kb.importers.ctgov.matching import Abbreviations, ArmText, GroupMatch, GroupMatcher
 from kb.importers.ctgov.parsing import (
+    _RESULTS,
     _norm_enum,
     _strip_enumeration,
     _text,
@@ -196,68 +197,197 @@ class GroupsMapper(MapperBase):
         if iv.get("type"):
             self.note(node, f"Registered intervention type: {iv['type']}.")
 
-    def arm_for_group(self, title: str | None, group_id: str, path: str) -> tuple[URIRef, str]:
-        """The arm of a results group, matched by title; a new arm when none matches."""
+    # -- results groups --------------------------------------------------------------------
+
+    def matcher(self) -> GroupMatcher:
+        """The group matcher of this record, built once the registered arms are mapped."""
+        if self._matcher is None:
+            self._matcher = self._build_matcher()
+        return self._matcher
+
+    def _build_matcher(self) -> GroupMatcher:
+        module = self.protocol("armsInterventionsModule")
+        groups = [a for a in module.get("armGroups") or [] if isinstance(a, dict)]
+        interventions = [i for i in module.get("interventions") or [] if isinstance(i, dict)]
+        texts: list[str] = []
+        synonyms: list[tuple[str, str]] = []
+        for iv in interventions:
+            name = _text(iv.get("name")) or ""
+            texts += [name, _text(iv.get("description")) or ""]
+            for other in iv.get("otherNames") or []:
+                if _text(other) and name:
+                    synonyms.append((_text(other) or "", name))
+        arms = []
+        for i, (label, _, _, _, _) in enumerate(self.arms):
+            arm = groups[i] if i < len(groups) else {}
+            description = _text(arm.get("description"))
+            texts += [label, description or ""]
+            names = [str(n).split(":", 1)[-1].strip() for n in arm.get("interventionNames") or []]
+            arms.append(ArmText(label, description, tuple(n for n in names if n)))
+        results = self.r.get(_RESULTS) if isinstance(self.r.get(_RESULTS), dict) else {}
+        for _, group in _all_results_groups(results or {}):
+            texts += [_text(group.get("title")) or "", _text(group.get("description")) or ""]
+        self.registered_arms = len(arms)
+        self.arm_nodes = [a[3] for a in self.arms]
+        return GroupMatcher(arms, Abbreviations([t for t in texts if t], synonyms))
+
+    def resolve_groups(self, groups: Any, path: str) -> dict[str, tuple[URIRef | None, str]]:
+        """Group id -> (arm, or None for the whole population; match note), in one module.
+
+        Resolved once per module or measure (``path``); two groups of one module never
+        share an arm unless an analysis set or a qualifier tells them apart.
+        """
+        if path in self.resolved:
+            return self.resolved[path]
+        matcher = self.matcher()
+        entries = [
+            (i, g) for i, g in enumerate(groups or []) if isinstance(g, dict) and g.get("id")
+        ]
+        decided: dict[str, tuple[int, str, GroupMatch]] = {}
+        for i, group in entries:
+            gid = str(group["id"])
+            title = _text(group.get("title")) or gid
+            match = matcher.match(
+                title,
+                _text(group.get("description")),
+                others_in_module=len(entries) - 1,
+                registered=self.registered_arms,
+            )
+            decided[gid] = (i, title, match)
+        # One adverse-event group per arm, whatever sets them apart: an arm holds one
+        # at-risk denominator per event term.
+        self._keep_apart(decided, strict=path.endswith(".eventGroups"))
+        resolved: dict[str, tuple[URIRef | None, str]] = {}
+        for gid, (i, title, match) in decided.items():
+            gpath = f"{path}[{i}]"
+            self.group_matches[(path, gid)] = match
+            resolved[gid] = self._arm_of(gid, title, match, gpath)
+        self.resolved[path] = resolved
+        return resolved
+
+    @staticmethod
+    def _keep_apart(decided: dict[str, tuple[int, str, GroupMatch]], *, strict: bool) -> None:
+        """Two groups of one module on one arm: the stronger match keeps it, or neither."""
+        by_arm: dict[tuple[int, str | None, str | None], list[str]] = {}
+        for gid, (_, _, match) in decided.items():
+            if match.kind == "arm" and match.arm is not None:
+                key = (
+                    (match.arm, None, None)
+                    if strict
+                    else (match.arm, match.analysis_set, match.qualifier)
+                )
+                by_arm.setdefault(key, []).append(gid)
+        for gids in by_arm.values():
+            if len(gids) < 2:
+                continue
+            best = min(decided[g][2].tier for g in gids)
+            keep = [g for g in gids if decided[g][2].tier == best]
+            for gid in gids:
+                if len(keep) == 1 and gid == keep[0]:
+                    continue
+                i, title, match = decided[gid]
+                others = ", ".join(g for g in gids if g != gid)
+                decided[gid] = (
+                    i,
+                    title,
+                    GroupMatch(
+                        "unmatched",
+                        f"{match.basis} would give it the same arm as group {others} of the "
+                        "same module",
+                    ),
+                )
+
+    def _arm_of(
+        self, gid: str, title: str, match: GroupMatch, path: str
+    ) -> tuple[URIRef | None, str]:
+        matcher = self.matcher()
+        if match.kind == "population":
+            return None, f"Group {gid} '{title}' is the whole population, not an arm."
+        if match.kind == "arm" and match.arm is not None:
+            arm = matcher.arms[match.arm]
+            return (
+                self.arm_nodes[match.arm],
+                f"Group {gid} '{title}' matched to arm '{arm.label}' (by {match.basis}).",
+            )
+        if match.kind == "sequence":
+            # "Placebo -> OL Drug" in the flow and "Placebo/Drug" among adverse events name
+            # the same sequence: one arm.
+            sequence = tuple((p.arm, p.treatment) for p in match.sequence)
+            if sequence not in self.sequence_arms:
+                self.sequence_arms[sequence] = self._sequence_arm(title, match, path)
+            node = self.sequence_arms[sequence]
+            return node, f"Group {gid} '{title}' is an arm of its own: it {match.basis}."
+        node = self._unmatched_arm(title, path, match.basis)
+        return node, (
+            f"Group {gid} '{title}' matched to no registered arm group; kept as its own arm "
+            f"({match.basis})."
+        )
+
+    def _own_arm(self, title: str, path: str, role: str) -> URIRef:
         from rdflib.namespace import RDFS
 
         from kb.namespaces import EKB
 
-        label = _text(title) or group_id
-        norm = normalise_label(label)
-        if norm in self.group_arms:
-            return self.group_arms[norm]
-        stripped = _strip_enumeration(norm)
-        found: tuple[URIRef, str] | None = None
-        tiers = (
-            ("has the same title as", lambda a: a[1] == norm),
-            ("has the same title, apart from numbering, as", lambda a: a[2] == stripped),
-            (
-                "has a title that contains the label of",
-                lambda a: (
-                    bool(a[2]) and re.search(rf"(^| ){re.escape(a[2])}( |$)", stripped) is not None
-                ),
-            ),
-        )
-        for how, test in tiers:
-            hits = [a for a in self.arms if test(a)]
-            if len(hits) == 1:
-                found = (hits[0][3], f"matched to arm '{hits[0][0]}' ({how} the arm)")
-                break
-            if len(hits) > 1:
-                break
-        if found is None:
-            key = self._new_arm_key(label, "group-")
-            node = self.iri("arm", key)
-            self.record(node, EKB.Arm, path, label)
-            self.lit(node, RDFS.label, label)
-            self.add(node, EKB.armRole, self.term("other-arm"))
-            self.note(
-                node,
-                f"A results group that matches no registered arm group by title; kept as "
-                f"its own arm (first seen at {path}).",
-            )
-            self.add(self.study, EKB.hasArm, node)
-            self.counts["arms"] += 1
-            found = (node, "matched to no registered arm group; kept as its own arm")
-        self.group_arms[norm] = found
-        return found
+        key = self._new_arm_key(title, "group-")
+        node = self.iri("arm", key)
+        self.record(node, EKB.Arm, path, title)
+        self.lit(node, RDFS.label, title)
+        self.add(node, EKB.armRole, self.term(role))
+        self.add(self.study, EKB.hasArm, node)
+        self.counts["arms"] += 1
+        self.arm_nodes.append(node)
+        self.matcher().add_arm(ArmText(title))
+        return node
 
-    def resolve_groups(
-        self, groups: Any, path: str, *, total_is_population: bool = False
-    ) -> dict[str, tuple[URIRef | None, str]]:
-        """Group id -> (arm, or None for the whole population; match note), in one module."""
-        resolved: dict[str, tuple[URIRef | None, str]] = {}
-        for i, group in enumerate(groups or []):
-            if not isinstance(group, dict) or not group.get("id"):
-                continue
-            gid = str(group["id"])
-            title = _text(group.get("title")) or gid
-            if total_is_population and normalise_label(title) == "total":
-                resolved[gid] = (None, f"Group {gid} '{title}' is the whole population.")
-                continue
-            arm, how = self.arm_for_group(title, gid, f"{path}[{i}]")
-            resolved[gid] = (arm, f"Group {gid} '{title}' {how}.")
-        return resolved
+    def _unmatched_arm(self, title: str, path: str, basis: str) -> URIRef:
+        node = self._own_arm(title, path, "other-arm")
+        self.note(
+            node,
+            f"A results group that matches no registered arm group ({basis}); kept as "
+            f"its own arm (first seen at {path}).",
+        )
+        self.warnings.append(
+            f"results group '{title}' ({path}) matches no registered arm group; kept as its own arm"
+        )
+        return node
+
+    def _sequence_arm(self, title: str, match: GroupMatch, path: str) -> URIRef:
+        """A group that switches treatment: an arm receiving each treatment in order."""
+        from kb.namespaces import EKB
+
+        node = self._own_arm(title, path, "other-arm")
+        self.note(
+            node,
+            f"A results group that switches treatment ({match.basis}); kept as its own arm, "
+            f"receiving the treatments in that order (first seen at {path}).",
+        )
+        for n, part in enumerate(match.sequence, start=1):
+            iv_node = self.iri("arm", str(node).rsplit("/", 1)[-1], "intervention", f"{n}")
+            agents: list[URIRef] = []
+            if part.arm is not None:
+                source_arm = self.arm_nodes[part.arm]
+                for iv in sorted(self.g.objects(source_arm, EKB.receives), key=str):
+                    agent = self.g.value(iv, EKB.agent)
+                    if agent is not None:
+                        agents.append(agent)  # type: ignore[arg-type]
+            if not agents:
+                agents = [self.concept("agent", part.treatment or part.text)]
+            self.record(node=iv_node, cls=EKB.Intervention, locator=path, printed=part.text)
+            for agent in agents:
+                self.add(iv_node, EKB.agent, agent)
+            self.lit(iv_node, EKB.agentText, part.text)
+            where = (
+                f"as registered arm '{self.matcher().arms[part.arm].label}'"
+                if part.arm is not None
+                else "the registered intervention"
+            )
+            self.lit(
+                iv_node,
+                EKB.scheduleText,
+                f"treatment {n} of {len(match.sequence)} in sequence ('{title}'), {where}",
+            )
+            self.add(node, EKB.receives, iv_node)
+        return node
 
     def group(
         self, resolved: dict[str, tuple[URIRef | None, str]], gid: str, path: str
@@ -265,6 +395,32 @@ class GroupsMapper(MapperBase):
         if gid in resolved:
             return resolved[gid]
         # A group id used but not declared in this measure: kept, never dropped.
-        arm, how = self.arm_for_group(None, gid, path)
-        resolved[gid] = (arm, f"Group {gid} is not declared in this measure's groups; {how}.")
+        node = self._unmatched_arm(gid, path, "not declared in this measure's groups")
+        resolved[gid] = (
+            node,
+            f"Group {gid} is not declared in this measure's groups; kept as its own arm.",
+        )
         return resolved[gid]
+
+    def group_match(self, path: str, gid: str) -> GroupMatch | None:
+        """The decision for group ``gid`` of the module or measure whose groups are at ``path``."""
+        return self.group_matches.get((path, gid))
+
+
+def _all_results_groups(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every results group of the record, with the module it is in (for abbreviations)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for module, key in (
+        ("participantFlowModule", "groups"),
+        ("baselineCharacteristicsModule", "groups"),
+        ("adverseEventsModule", "eventGroups"),
+    ):
+        section = results.get(module)
+        if isinstance(section, dict) and isinstance(section.get(key), list):
+            found += [(module, g) for g in section[key] if isinstance(g, dict)]
+    outcomes = results.get("outcomeMeasuresModule")
+    if isinstance(outcomes, dict) and isinstance(outcomes.get("outcomeMeasures"), list):
+        for m in outcomes["outcomeMeasures"]:
+            if isinstance(m, dict) and isinstance(m.get("groups"), list):
+                found += [("outcomeMeasuresModule", g) for g in m["groups"] if isinstance(g, dict)]
+    return found

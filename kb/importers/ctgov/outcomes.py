@@ -89,7 +89,20 @@ class OutcomesMapper(ValuesMapper):
             for cell in self.measurements(m, path, denoms):
                 gid = str(cell.meas["groupId"])
                 arm, how = self.group(groups, gid, cell.path)
-                subgroup = " / ".join(t for t in (cell.class_title, cell.category_title) if t)
+                if arm is None:
+                    # A whole-population group ("Total"): not an arm's result; kept, as
+                    # printed, on the outcome.
+                    self.note(o, f"{how} At {cell.path}: {self.printed(cell.meas)}.")
+                    continue
+                match = self.group_match(f"{path}.groups", gid)
+                qualifier = match.qualifier if match else None
+                subgroup = " / ".join(
+                    t for t in (qualifier, cell.class_title, cell.category_title) if t
+                )
+                # The analysis set a group title names ("Drug (FAS)"), before the
+                # measure's own population description.
+                analysis_set = match.analysis_set if match else None
+                population_here = ": ".join(p for p in (analysis_set, population) if p) or None
                 node = self.iri("result", f"om{i}-c{cell.c}-k{cell.k}-{slugify(gid)}")
                 self.record(node, EKB.Result, cell.path, self.printed(cell.meas, None))
                 self.add(node, EKB.arm, arm)
@@ -97,7 +110,7 @@ class OutcomesMapper(ValuesMapper):
                 self.lit(node, EKB.timepointWeeks, weeks)
                 self.lit(node, EKB.timepointText, time_frame)
                 self.lit(node, EKB.subgroup, subgroup or None)
-                self.lit(node, EKB.analysisPopulation, population)
+                self.lit(node, EKB.analysisPopulation, population_here)
                 self.note(node, how)
                 denom = cell.denoms.get(gid)
                 self.fill_values(node, m, cell.meas, denom, cell.units, is_result=True, title=title)

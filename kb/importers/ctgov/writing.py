@@ -13,6 +13,7 @@ from kb.importers.ctgov.base import ImportedStudy
 from kb.importers.ctgov.concepts import ConceptIndex
 from kb.importers.ctgov.mapper import map_record
 from kb.importers.ctgov.reading import RecordRef, input_files, read_records
+from kb.importers.ctgov.schema import not_readable, structure_problems
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -31,6 +32,8 @@ class StudyOutcome:
     counts: dict[str, int]
     messages: list[str] = field(default_factory=list)
     warnings: int = 0
+    #: The importer's own warnings (results groups matched to no arm), for the summary.
+    import_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +122,11 @@ def import_ctgov(
                         f"{ref.origin}: {ref.nct_id} was already read from {seen[ref.nct_id]}"
                     )
                 seen[ref.nct_id] = ref.origin
+                # Checked with every other file before anything is written: a record the
+                # mapper would read only in part never replaces a study file.
+                problems = structure_problems(ref.record)
+                if problems:
+                    raise CouldNotRun(f"{ref.origin}: {ref.nct_id}: {not_readable(problems)}")
                 refs.append(ref)
         except CouldNotRun as exc:
             if not keep_going:
@@ -143,6 +151,7 @@ def import_ctgov(
         outcome = StudyOutcome(
             imported.study_id, imported.nct_id, ref.origin, target, "", imported.counts
         )
+        outcome.import_warnings = list(imported.warnings)
         report.studies.append(outcome)
         text = serialise(imported.graph, imported)
         if validate:
