@@ -20,7 +20,7 @@ BCG = Path(__file__).parent / "data" / "meta" / "dat.bcg.csv"
 
 @pytest.fixture(scope="module")
 def bcg():  # type: ignore[no-untyped-def]
-    from kb.analysis.data import read_csv
+    from kb.analysis.csv_input import read_csv
     from kb.analysis.meta import analyse
 
     inp = read_csv(BCG, measure="RR")

@@ -13,7 +13,7 @@ BCG = Path(__file__).parent / "data" / "meta" / "dat.bcg.csv"
 def test_outcome_evidence_validates_and_carries_every_domain() -> None:
     from fhir.resources.evidence import Evidence
 
-    from kb.analysis.data import read_csv
+    from kb.analysis.csv_input import read_csv
     from kb.analysis.meta import analyse
 
     inp = read_csv(BCG, measure="RR")

@@ -129,7 +129,7 @@ def test_optimal_information_size_by_hand() -> None:
 
 
 def _bcg() -> tuple[list[float], list[float]]:
-    from kb.analysis.data import read_csv
+    from kb.analysis.csv_input import read_csv
     from kb.analysis.meta import analyse
 
     report = analyse(read_csv(DATA / "meta" / "dat.bcg.csv", measure="RR"))
