@@ -100,6 +100,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench_group",
         "Benchmark against rdflib + pySHACL; generate synthetic KBs.",
     ),
+    # risk of bias and GRADE (issue 15)
+    "rob": (
+        "kb.cli.rob",
+        "rob_group",
+        "Risk of bias per result (RoB 2, ROBINS-I V2): check forms, robvis table and plots.",
+    ),
+    "grade": (
+        "kb.cli.grade",
+        "grade_group",
+        "GRADE certainty per outcome of a review: suggested ratings and final ones.",
+    ),
+    "sof": (
+        "kb.cli.sof",
+        "sof_command",
+        "A review's Summary of Findings: pooled effects, absolute effects, GRADE certainty.",
+    ),
 }
 
 

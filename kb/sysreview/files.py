@@ -271,6 +271,12 @@ def prepare_review_form(
         )
     header = header_comment(path.read_text(encoding="utf-8")) if replaces else None
     text = review_text(review, header)
+    if replaces:
+        # RoB assessments and GRADE ratings come from `ekb rob add` / `ekb grade add`, not
+        # from the review form: keep them when the form is added again (issue 15).
+        from kb.rob.carry import carry_over
+
+        text = carry_over(path.read_text(encoding="utf-8"), text, str(path))
     report = validate_review_text(text, kb_dir, display=origin)
     problems = []
     prepared = PreparedReview(origin, review, path, text, replaces)
