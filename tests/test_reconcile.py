@@ -478,3 +478,56 @@ def test_each_reconciliation_datatype_shape_reports_a_wrong_datatype(
     assert result.returncode == 1
     fired = {shape for shape in datatype_shapes if f"[{shape}]" in result.stdout}
     assert fired == datatype_shapes, result.stdout
+
+
+def _reconciliation_property_shapes(shapes: Graph) -> dict[str, bool]:
+    """Each property shape of the reconciliation records -> whether it checks a datatype."""
+    from rdflib.namespace import SH
+
+    classes = {EKB.Reconciliation, EKB.Extraction, EKB.FieldDecision, EKB.CandidateValue}
+    parents = {
+        parent
+        for parent in shapes.subjects(SH.targetClass, None)
+        if set(shapes.objects(parent, SH.targetClass)) & classes
+    } | set(shapes.subjects(SH.targetSubjectsOf, EKB.hasDecision))
+    return {
+        "ekb:" + str(prop).rsplit("#", 1)[-1]: (prop, SH.datatype, None) in shapes
+        for parent in parents
+        for prop in shapes.objects(parent, SH.property)
+    }
+
+
+def test_each_other_reconciliation_shape_reports_its_invalid_example(
+    reconciled, tmp_path: Path
+) -> None:
+    # the counts, choices and links of a reconciliation (the datatype shapes are the
+    # test above); tests/test_shapes.py counts these shapes as exercised here
+    from rdflib import RDF
+
+    shapes = Graph().parse(paths.shapes_file(), format="turtle")
+    expected = {
+        s for s, datatype in _reconciliation_property_shapes(shapes).items() if not datatype
+    }
+    assert len(expected) == 7
+
+    g = load_study_graph(reconciled["study"])
+    recon = next(g.objects(None, EKB.hasReconciliation))
+    decisions = sorted(g.objects(recon, EKB.hasDecision))
+    assert len(decisions) >= 3
+    first, second, third = decisions[:3]
+    g.remove((recon, EKB.hasExtraction, sorted(g.objects(recon, EKB.hasExtraction))[0]))
+    g.remove((recon, EKB.adjudicatedBy, None))  # who and when: required once decided
+    g.remove((recon, EKB.adjudicatedOn, None))
+    g.set((first, EKB.chosenSource, Literal("c")))  # not a, b or new
+    g.remove((second, EKB.hasCandidate, sorted(g.objects(second, EKB.hasCandidate))[0]))
+    prov_derived = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    g.remove((third, prov_derived, sorted(g.objects(third, prov_derived))[0]))
+    candidate = next(s for s in g.subjects(RDF.type, EKB.CandidateValue))
+    g.remove((candidate, EKB.fromExtraction, None))
+    kb = tmp_path / "kb"
+    assert ekb("init", str(kb)).returncode == 0
+    g.serialize(kb / "studies" / f"{STUDY}.ttl", format="turtle")
+    result = ekb("validate", "--kb", str(kb))
+    assert result.returncode == 1
+    fired = {shape for shape in expected if f"[{shape}]" in result.stdout}
+    assert fired == expected, result.stdout

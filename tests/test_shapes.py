@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, SH, Graph, Literal, URIRef
+from rdflib import RDF, SH, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import XSD as _XSD
 
 from kb import paths
@@ -1381,6 +1381,20 @@ def test_every_shape_has_an_invalid_example_here() -> None:
     covered.add("ekb:StudyFileShape")  # the file-level tests above
     # The review shapes (ekb:Review*) have their examples in tests/test_review_shapes.py.
     covered |= {shape for shape in declared if shape.startswith("ekb:Review")}
+    # The reconciliation records' property shapes have theirs in tests/test_reconcile.py
+    # (a wrong datatype, or a count, choice or link broken, on a reconciled study).
+    ekb = Namespace(EKB)
+    reconciliation_classes = {
+        ekb.Reconciliation,
+        ekb.Extraction,
+        ekb.FieldDecision,
+        ekb.CandidateValue,
+    }
+    decided = (SH.targetSubjectsOf, ekb.hasDecision)
+    for parent in set(shapes.subjects(SH.targetClass, None)) | set(shapes.subjects(*decided)):
+        targets = set(shapes.objects(parent, SH.targetClass))
+        if targets & reconciliation_classes or (parent, *decided) in shapes:
+            covered |= {shorten(str(p)) for p in shapes.objects(parent, SH.property)}
     # Node shapes that only group property shapes report nothing themselves.
     grouping = {
         shorten(str(s))
