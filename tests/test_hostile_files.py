@@ -104,6 +104,9 @@ def test_ill_typed_integer_is_a_finding_not_a_traceback(kb: Path) -> None:
     assert "ekb:enrolled" in run.stdout and "ten" in run.stdout
     shown = ekb("show", PILOT, "-f", "md", "--kb", kb)
     assert "Traceback" not in shown.output and shown.returncode in (0, 1, 3)
+    summary = ekb("summary", PILOT, "--kb", kb)  # no sentence is built on a number that is not
+    assert summary.returncode == 1 and "Traceback" not in summary.output
+    assert "'ten' is not a valid xsd:integer" in summary.stderr
     assert tree_hash(kb) == before
 
 

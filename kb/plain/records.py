@@ -6,16 +6,31 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kb.namespaces import DESIGN, TERM, sparql_prefix_block
+from rdflib import Literal
+
+from kb.errors import CheckFailed
+from kb.namespaces import DESIGN, TERM, shorten, sparql_prefix_block
 from kb.plain.text import SourceRef
 from kb.plain.words import schedule_words
 from kb.store import QueryResult, Store
+from kb.text import escape_controls
 
 PREFIXES = sparql_prefix_block()
 
 
 def term_value(row: dict[str, Any], name: str) -> Any:
+    """The Python value of a bound term.
+
+    :raises CheckFailed: a literal whose text is not of its datatype (``"ten"^^xsd:integer``):
+        a sentence must not be built on a number that is not one.
+    """
     term = row.get(name)
+    if isinstance(term, Literal) and term.ill_typed:
+        datatype = shorten(str(term.datatype)) if term.datatype else "its datatype"
+        raise CheckFailed(
+            f"{escape_controls(str(term))[:60]!r} is not a valid {datatype} ({name}); "
+            "ekb validate names the record"
+        )
     return None if term is None else term.toPython()
 
 
