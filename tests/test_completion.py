@@ -31,7 +31,7 @@ def _complete(words: str, cwd: Path, **env: str) -> list[str]:
 
 
 def test_completion_offers_query_names_formats_and_study_ids(tmp_path: Path) -> None:
-    assert _complete("ekb query evi", tmp_path) == ["evidence-map"]
+    assert _complete("ekb query evi", tmp_path) == ["evidence-grid", "evidence-map"]
     assert _complete("ekb queries p", tmp_path) == ["pico", "provenance"]
     assert _complete("ekb export r", tmp_path) == ["revman", "ris"]
     assert _complete("ekb show il2-ref", tmp_path) == [

@@ -32,7 +32,7 @@ json_like = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(10**18), 10**18)
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)  # non-finite: refused by design
     | st.text(max_size=10),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)

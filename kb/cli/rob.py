@@ -105,8 +105,9 @@ def robvis_command(forms: tuple[Path, ...], output: Path | None) -> None:
     """The robvis table (Study, D1..Dn, Overall) of the assessments in FORMS (files, folders).
 
     Results that were not assessed are left out of the table (robvis has no value for
-    them) and listed on stderr. The Weight column needs a review's meta-analysis
-    (``ekb rob robvis --review``, see the README); without one it is not written.
+    them) and listed on stderr. The Weight column needs each study's meta-analysis
+    weight, which forms alone do not give, so it is not written here (the library's
+    ``kb.rob.robvis.robvis_table(..., weights=...)`` writes it).
     """
     from kb.rob.robvis import ROBVIS_TOOL, format_csv, robvis_table
 
