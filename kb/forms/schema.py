@@ -152,18 +152,18 @@ def path_text(path: Iterable[str | int]) -> str:
     return out or "(form)"
 
 
-def _drop_blanks(value: Any) -> Any:
+def drop_blanks(value: Any) -> Any:
     """Blank fields mean "not reported": drop them, and mappings/lists left empty."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            v = _drop_blanks(v)
+            v = drop_blanks(v)
             if v is None or v == {} or v == []:
                 continue
             out[k] = v
         return out
     if isinstance(value, list):
-        items = [_drop_blanks(v) for v in value]
+        items = [drop_blanks(v) for v in value]
         return [v for v in items if v is not None and v != {} and v != []]
     if isinstance(value, str) and not value.strip():
         return None
@@ -208,7 +208,7 @@ def _as_text(value: Any) -> Any:
 
 def normalise_form(data: Any) -> Any:
     """The form with blanks dropped and friendly coercions applied (before the schema check)."""
-    data = _drop_blanks(data)
+    data = drop_blanks(data)
     if not isinstance(data, dict):
         return data
     data = dict(data)

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from kb.forms import FormError
+from kb.forms.schema import drop_blanks
 from kb.sysreview.fields import (
     DECISION_FIELDS,
     KEY_PATTERN,
@@ -61,23 +62,6 @@ __all__ = [
 # Step 1: normalise and check the shape
 
 
-def _drop_blanks(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            v = _drop_blanks(v)
-            if v is None or v == {} or v == []:
-                continue
-            out[k] = v
-        return out
-    if isinstance(value, list):
-        items = [_drop_blanks(v) for v in value]
-        return [v for v in items if v is not None and v != {} and v != []]
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
 def _as_text(value: Any) -> Any:
     if isinstance(value, bool):
         return value
@@ -111,7 +95,7 @@ def _normalise(record: Any, fields: tuple[Field, ...]) -> Any:
 def normalise_form(data: Any) -> Any:
     """Blanks dropped ("not reported"), single values of list fields made lists,
     numbers typed into text fields made text."""
-    data = _drop_blanks(data)
+    data = drop_blanks(data)
     if not isinstance(data, dict):
         return data
     data = dict(data)
