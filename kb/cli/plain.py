@@ -103,8 +103,12 @@ def ask(
     first, each with its benefit, safety and caveats, and says what it does
     not cover. It never recommends anything the knowledge base does not hold.
     """
+    from kb.kbdir import resolve_kb
     from kb.plain import answer_question
     from kb.store import open_store
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
-    _emit(_render(answer_question(store, question), fmt), output)
+    # Reviews are read from the folder the store was loaded from; a remote
+    # endpoint has no such folder, so its answers use the studies alone.
+    reviews_from = None if endpoint else resolve_kb(kb_dir)
+    _emit(_render(answer_question(store, question, kb_dir=reviews_from), fmt), output)

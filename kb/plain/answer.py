@@ -13,6 +13,7 @@ of their outcomes is a cure, when none is) and sends the reader to a doctor.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from kb.namespaces import TERM
 from kb.plain.question import ConceptLabel, ParsedQuestion, concept_labels, parse_question
@@ -34,6 +35,8 @@ from kb.plain.records import (
     read_sources,
     select,
 )
+from kb.plain.review_sentences import review_bottom_line, review_lines
+from kb.plain.reviews import ReviewFindings, concept_names, covering_reviews
 from kb.plain.safety import SafetyLine, main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
     InterventionEvidence,
@@ -47,7 +50,7 @@ from kb.plain.selection import (
     short_extension_label,
 )
 from kb.plain.sentences import reason_words, tell_result
-from kb.plain.text import PlainText, Sentences
+from kb.plain.text import PlainText, Sentences, SourceRef
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
 
@@ -65,12 +68,17 @@ SECTION_TESTED = "What the studies tested"
 _CURE = re.compile(r"\bcure[sd]?\b|\bcuring\b|\bcured\b", re.IGNORECASE)
 
 
-def answer_question(store: Store, question: str) -> PlainText:
+def answer_question(store: Store, question: str, *, kb_dir: Path | None = None) -> PlainText:
     """Answer a patient's question from the knowledge base.
 
     :param question: free text; conditions, treatments and outcomes are found
         through the vocabularies (labels, synonyms, plain labels, in any case,
         with close misspellings corrected and said so).
+    :param kb_dir: the knowledge-base folder the store was loaded from. When
+        given, a review of it that covers a treatment of the answer (its
+        question's intervention and population) leads that treatment's part
+        with the review's per-outcome findings (:mod:`kb.plain.reviews`). Not
+        given (e.g. a remote store), no review is read.
     """
     store = OneReading(store)
     parsed = parse_question(store, question)
@@ -108,12 +116,18 @@ def answer_question(store: Store, question: str) -> PlainText:
     agent_scope = narrower_closure(store, [a.concept for a in parsed.agents]) or None
     outcome_scope = set(narrower_closure(store, [o.concept for o in parsed.outcomes])) or None
     evidence = interventions_for(store, scope, agent_scope, scope_labels)
+    reviews = (
+        covering_reviews(store, kb_dir, scope, outcome_scope, {item.agent for item in evidence})
+        if kb_dir is not None and evidence
+        else []
+    )
 
     sections: list[Sentences] = []
     not_told: list[InterventionEvidence] = []
     tested: set[str] = set()
     for item in evidence:
-        part, concepts = _describe_intervention(store, item, parsed, outcome_scope)
+        covering = [r for r in reviews if r.covers(item.agent)]
+        part, concepts = _describe_intervention(store, item, parsed, outcome_scope, covering)
         if part is None:
             not_told.append(item)
             continue
@@ -161,15 +175,28 @@ def answer_question(store: Store, question: str) -> PlainText:
         "before you start, stop or change any treatment.",
     )
     all_sources = {i for s in sentences for i in s.sources}
+    sources = read_sources(store, all_sources)
+    told_reviews = [r for r in reviews if r.iri in all_sources]
+    for review in told_reviews:
+        sources[review.iri] = SourceRef(
+            review.iri,
+            review.title,
+            "systematic review in this knowledge base",
+            None,
+            None,
+            False,
+            where=f"Its table of findings: ekb sof {review.review_id}",
+        )
     return PlainText(
         title,
         sentences,
-        read_sources(store, all_sources),
+        sources,
         extra={
             "question": question,
             "conditions": sorted(c.concept for c in conditions),
             "interventions": [item.agent for item in evidence if item not in not_told],
             "not_told": [item.agent for item in not_told],
+            "reviews": [r.to_json() for r in told_reviews],
             "covered": covered,
             **{k: v for k, v in parsed.to_json().items() if k != "conditions"},
         },
@@ -256,14 +283,23 @@ def _describe_intervention(
     item: InterventionEvidence,
     parsed: ParsedQuestion,
     outcome_scope: set[str] | None,
+    reviews: list[ReviewFindings],
 ) -> tuple[Sentences | None, set[str]]:
     """The section of one treatment, or ``None`` when it has nothing to tell.
+
+    A review that covers the treatment comes first (its pooled findings and
+    their certainty), then the single studies.
 
     :returns: the sentences and the outcome concepts of the results told.
     """
     section = capitalise(item.name)
     part = Sentences()
     say = part.say
+    review_bottom: str | None = None
+    for review in reviews:
+        said, bottom = _review_part(store, item, review)
+        part.extend(said)
+        review_bottom = review_bottom or bottom
     studies = sorted(item.studies, key=lambda s: _study_order(item, s))
     concepts: set[str] = set()
     benefit = Sentences()
@@ -282,8 +318,10 @@ def _describe_intervention(
         if study.randomised:
             verdicts.append(verdict)
     safety = _safety_sentences(store, item, studies, parsed)
-    if not told_studies and (
-        outcome_scope is not None or not any(results for _, results, _, _ in safety)
+    if (
+        not told_studies
+        and not reviews
+        and (outcome_scope is not None or not any(results for _, results, _, _ in safety))
     ):
         # A question about one outcome is not answered by a treatment's side effects.
         return None, set()
@@ -300,6 +338,7 @@ def _describe_intervention(
         f"There {'is' if n_studies == 1 else 'are'} {count_word(n_studies)} "
         f"{'study' if n_studies == 1 else 'studies'}{who}.",
         sources=[s.source for s in item.studies],
+        paragraph=bool(reviews),
     )
     untold = n_studies - len(told_studies)
     safety_part = Sentences()
@@ -321,7 +360,16 @@ def _describe_intervention(
             sources=[s.source for s in item.studies if s not in told_studies],
             paragraph=True,
         )
-    if not outcome_scope:
+    if review_bottom:
+        # A review's rated finding is the bottom line, not a count of single trials.
+        say(
+            section,
+            review_bottom,
+            sources=[reviews[0].iri],
+            reviews=[reviews[0].iri],
+            paragraph=True,
+        )
+    elif not outcome_scope:
         say(
             section,
             _bottom_line(item, studies, verdicts),
@@ -329,6 +377,34 @@ def _describe_intervention(
             paragraph=True,
         )
     return part, concepts
+
+
+def _review_part(
+    store: Store, item: InterventionEvidence, review: ReviewFindings
+) -> tuple[Sentences, str | None]:
+    """A review's findings on a treatment, in the treatment's section, and the
+    bottom line from its most important rated outcome (None if none is rated)."""
+    from kb.grade.rules import LEVELS
+
+    concepts = [o.concept for o in review.outcomes]
+    certainty_terms = {level: f"{TERM}certainty-{level.replace(' ', '-')}" for level in LEVELS}
+    names = concept_names(store, [*concepts, *review.comparators, *certainty_terms.values()])
+    words = {level: names.get(iri, level) for level, iri in certainty_terms.items()}
+    comparators = [names.get(c, c) for c in review.comparators]
+    comparator = " or ".join(comparators) if comparators else "the comparison"
+    kinds = OutcomeKinds(broader_closure(store, set(concepts)))
+    part = Sentences()
+    section = capitalise(item.name)
+    for line in review_lines(review, item.name, comparator, names, kinds, words):
+        part.say(
+            section,
+            line.text,
+            sources=[review.iri],
+            reviews=[review.iri],
+            paragraph=line.starts_paragraph,
+            values=line.values,
+        )
+    return part, review_bottom_line(review, item.name, names)
 
 
 def _tell_study(
