@@ -30,13 +30,19 @@ DOWN_WORDS = {
     "imprecision": "there were too few people or events to be sure",
     "publication bias": "some studies may never have been published",
 }
-#: What is still to be judged when a domain has no rating yet.
+#: What is still to be judged when a domain has no rating yet: (one study, several).
 UNJUDGED_WORDS = {
-    "risk of bias": "how well the studies were done",
-    "inconsistency": "whether the studies agree",
-    "indirectness": "whether the studies match the question",
-    "imprecision": "how precise the result is",
-    "publication bias": "whether some studies went unpublished",
+    "risk of bias": ("how well the study was done", "how well the studies were done"),
+    "inconsistency": ("whether the studies agree", "whether the studies agree"),
+    "indirectness": (
+        "whether the study matches the question",
+        "whether the studies match the question",
+    ),
+    "imprecision": ("how precise the result is", "how precise the result is"),
+    "publication bias": (
+        "whether some studies went unpublished",
+        "whether some studies went unpublished",
+    ),
 }
 UP_WORDS = {
     "large effect": "the effect is large",
@@ -98,12 +104,12 @@ def review_lines(
         lines += told
         told_any = True
     if unusable:
-        listed = (
-            unusable[0] if len(unusable) == 1 else ", ".join(unusable[:-1]) + " and " + unusable[-1]
-        )
+        # The review's meta-analysis needs counts (or means) from both groups; a study
+        # that reports only percentages, or has one group, gives it nothing to combine.
+        these = "this outcome" if len(unusable) == 1 else "these outcomes"
         lines.append(
             ReviewLine(
-                f"It found no numbers it could compare between groups on {listed}.",
+                f"For {these}, it had no counts from both groups to combine: {_and(unusable)}.",
                 iri,
                 starts_paragraph=told_any,
             )
@@ -154,7 +160,7 @@ def _rated_lines(
         lines.append(
             ReviewLine(
                 f"So the difference is about {_per_1000(ab['difference_per_1000'])} in 1,000. "
-                "It could be anywhere "
+                "The true difference is likely to be "
                 f"{_range(ab['difference_ci_lower'], ab['difference_ci_upper'])}.",
                 iri,
                 ids,
@@ -181,8 +187,9 @@ def _unrated_lines(outcome: ReviewOutcome, name: str, iri: str) -> list[ReviewLi
             "So we give no rated finding on it here, only the single studies below.", iri, ids
         ),
     ]
+    several = outcome.row.studies != 1
     pending = [
-        UNJUDGED_WORDS[d.domain]
+        UNJUDGED_WORDS[d.domain][several]
         for d in outcome.row.certainty.domains
         if d.domain in rules.DOWN_DOMAINS
         and d.final not in rules.DOWN_LEVELS
@@ -243,12 +250,18 @@ def _per_1000(diff: int) -> str:
 
 
 def _range(lo: int, hi: int) -> str:
-    """The difference's 95% range in words: "from 17 to 176 more", "from 29 fewer to 833 more"."""
+    """The difference's 95% confidence interval in words.
+
+    >>> _range(17, 176), _range(-29, 833)
+    ('between 17 and 176 more', 'between 29 fewer and 833 more')
+    >>> _range(-40, -5), _range(0, 12)
+    ('between 5 and 40 fewer', 'between none and 12 more')
+    """
     if lo >= 0:
-        return f"from {lo} to {hi} more" if lo else f"from none to {hi} more"
+        return f"between {lo if lo else 'none'} and {hi} more"
     if hi <= 0:
-        return f"from {abs(lo)} to {abs(hi)} fewer" if hi else f"from {abs(lo)} fewer to none"
-    return f"from {abs(lo)} fewer to {hi} more"
+        return f"between {abs(hi) if hi else 'none'} and {abs(lo)} fewer"
+    return f"between {abs(lo)} fewer and {hi} more"
 
 
 def review_bottom_line(
