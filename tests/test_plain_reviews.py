@@ -338,3 +338,51 @@ def test_without_the_folder_no_review_is_read() -> None:
     answer = answer_question(EmbeddedStore.open_kb(), QUESTION)
     assert not _review_sentences(answer)
     assert answer.to_json()["reviews"] == []
+
+
+# --------------------------------------------------------------------------
+# Study summaries: the review that includes the study
+# --------------------------------------------------------------------------
+
+
+def test_summary_of_a_pooled_study_gives_the_reviews_certainty(
+    graded_kb: Path, graded_sof: dict[str, Any], certainty_words: dict[str, str]
+) -> None:
+    run = ekb("summary", "synthetic-trial-a", "-f", "json", kb=graded_kb)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    told = [s["text"] for s in summary["sentences"] if s["reviews"]]
+    others = graded_sof["studies"] - 1
+    assert told == [
+        "A review in this knowledge base combined this study with "
+        f"{['no', 'one', 'two'][others]} others on full kidney improvement.",
+        "It rates how sure we can be of the combined result as "
+        f"{certainty_words[graded_sof['certainty']['rating']]}.",
+    ]
+    # The synthetic study has no claim of its own: its results are not rated, and
+    # the text does not say that nobody rated anything.
+    texts = [s["text"] for s in summary["sentences"]]
+    assert "Nobody has rated how sure we can be of this study's own results, " in " ".join(texts)
+    assert not any("of these results yet" in t for t in texts)
+
+
+def test_summaries_of_shipped_studies_in_the_review_say_it_is_not_rated() -> None:
+    kb = shipped_kb_dir()
+    store = EmbeddedStore.open_kb(kb)
+    from kb.plain import summarise_study
+
+    he = summarise_study(store, "he-2020-ard-il2-rct", kb_dir=kb)
+    assert _review_sentences(he) == [
+        "A review in this knowledge base looked at full kidney improvement in this study alone.",
+        "It has not yet rated how sure we can be of this.",
+    ]
+    pilot = summarise_study(store, "il2-refractory-ln-2021", kb_dir=kb)
+    assert _review_sentences(pilot) == [
+        "A review in this knowledge base includes this study, "
+        "but it could not use the study's numbers to compare groups."
+    ]
+    # A study that the review does not include gets no review sentence.
+    other = summarise_study(store, "bliss-ln-furie-2020", kb_dir=kb)
+    assert not _review_sentences(other)
+    for text in (he, pilot):
+        assert readability_grade(text.plain_text()) <= 8

@@ -36,7 +36,7 @@ from kb.plain.records import (
     select,
 )
 from kb.plain.review_sentences import review_bottom_line, review_lines
-from kb.plain.reviews import ReviewFindings, concept_names, covering_reviews
+from kb.plain.reviews import ReviewFindings, concept_names, covering_reviews, review_source
 from kb.plain.safety import SafetyLine, main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
     InterventionEvidence,
@@ -50,7 +50,7 @@ from kb.plain.selection import (
     short_extension_label,
 )
 from kb.plain.sentences import reason_words, tell_result
-from kb.plain.text import PlainText, Sentences, SourceRef
+from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
 
@@ -178,15 +178,7 @@ def answer_question(store: Store, question: str, *, kb_dir: Path | None = None) 
     sources = read_sources(store, all_sources)
     told_reviews = [r for r in reviews if r.iri in all_sources]
     for review in told_reviews:
-        sources[review.iri] = SourceRef(
-            review.iri,
-            review.title,
-            "systematic review in this knowledge base",
-            None,
-            None,
-            False,
-            where=f"Its table of findings: ekb sof {review.review_id}",
-        )
+        sources[review.iri] = review_source(review)
     return PlainText(
         title,
         sentences,

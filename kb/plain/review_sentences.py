@@ -278,3 +278,47 @@ def review_bottom_line(
                 f"({outcome.rating} certainty)."
             )
     return None
+
+
+def study_review_lines(
+    findings: ReviewFindings,
+    study_id: str,
+    outcome_names: dict[str, str],
+    certainty_words: dict[str, str],
+) -> list[ReviewLine]:
+    """What a review that includes a study makes of it, for the study's summary: the
+    outcomes whose pooled result the study is part of, and the certainty of each
+    (or that it is not rated yet)."""
+    iri = findings.iri
+    lines: list[ReviewLine] = []
+    for outcome in findings.outcomes:
+        row = outcome.row
+        if not outcome.usable or study_id not in row.study_ids:
+            continue
+        name = outcome_names.get(outcome.concept, outcome.label)
+        others = row.studies - 1
+        if others:
+            text = (
+                f"A review in this knowledge base combined this study with "
+                f"{count_word(others)} other{'s' if others > 1 else ''} on {name}."
+            )
+        else:
+            text = f"A review in this knowledge base looked at {name} in this study alone."
+        lines.append(ReviewLine(text, iri, tuple(row.study_ids), starts_paragraph=not lines))
+        if outcome.rating:
+            words = certainty_words.get(outcome.rating, outcome.rating)
+            lines.append(
+                ReviewLine(f"It rates how sure we can be of the combined result as {words}.", iri)
+            )
+        else:
+            lines.append(ReviewLine("It has not yet rated how sure we can be of this.", iri))
+    if not lines:
+        lines.append(
+            ReviewLine(
+                "A review in this knowledge base includes this study, "
+                "but it could not use the study's numbers to compare groups.",
+                iri,
+                starts_paragraph=True,
+            )
+        )
+    return lines

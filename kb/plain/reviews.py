@@ -20,6 +20,7 @@ from typing import Any
 
 from kb.namespaces import RES
 from kb.plain.records import NAME_PATTERN, name_of, narrower_closure, select
+from kb.plain.text import SourceRef
 from kb.store import Store
 
 #: Outcomes of greater importance are told first.
@@ -106,8 +107,7 @@ def covering_reviews(
         Findings is built only for reviews whose population matches.
     :raises CheckFailed: a review's recorded ratings do not conform (names the field).
     """
-    from kb.grade.sof import build
-    from kb.sysreview import list_reviews, load_review
+    from kb.sysreview import list_reviews
 
     found = []
     for review in sorted(list_reviews(kb_dir), key=lambda r: r.id):
@@ -129,28 +129,61 @@ def covering_reviews(
         ]
         if not wanted:
             continue
-        review = load_review(kb_dir, review.id)  # with the labels of its concepts
-        table = build(review.id, kb_dir)
-        rows = {r.outcome: r for r in table.rows}
-        items = [
-            ReviewOutcome(
-                o.key, o.concept, o.label or review.label(o.concept), o.importance, rows[o.key]
-            )
-            for o in wanted
-            if o.key in rows
-        ]
-        items.sort(key=lambda o: (not o.usable, IMPORTANCE_ORDER.get(o.importance, 3), o.key))
-        found.append(
-            ReviewFindings(
-                review_id=review.id,
-                title=review.title,
-                interventions=interventions,
-                intervention_text=", ".join(review.label(i) for i in q.interventions),
-                comparators=list(q.comparators),
-                outcomes=items,
-            )
-        )
+        found.append(_findings(store, kb_dir, review.id, [o.key for o in wanted]))
     return found
+
+
+def reviews_including(store: Store, kb_dir: Path, study_id: str) -> list[ReviewFindings]:
+    """The reviews of ``kb_dir`` that include the study, with every outcome of their question.
+
+    :raises CheckFailed: a review's recorded ratings do not conform (names the field).
+    """
+    from kb.sysreview import list_reviews
+
+    return [
+        _findings(store, kb_dir, review.id, [o.key for o in review.question.outcomes])
+        for review in sorted(list_reviews(kb_dir), key=lambda r: r.id)
+        if study_id in review.included_study_ids and review.question.outcomes
+    ]
+
+
+def _findings(store: Store, kb_dir: Path, review_id: str, keys: list[str]) -> ReviewFindings:
+    """A review's Summary of Findings rows for the outcomes ``keys``, most important first."""
+    from kb.grade.sof import build
+    from kb.sysreview import load_review
+
+    review = load_review(kb_dir, review_id)  # with the labels of its concepts
+    q = review.question
+    rows = {r.outcome: r for r in build(review.id, kb_dir).rows}
+    items = [
+        ReviewOutcome(
+            o.key, o.concept, o.label or review.label(o.concept), o.importance, rows[o.key]
+        )
+        for o in q.outcomes
+        if o.key in keys and o.key in rows
+    ]
+    items.sort(key=lambda o: (not o.usable, IMPORTANCE_ORDER.get(o.importance, 3), o.key))
+    return ReviewFindings(
+        review_id=review.id,
+        title=review.title,
+        interventions=narrower_closure(store, list(q.interventions)),
+        intervention_text=", ".join(review.label(i) for i in q.interventions),
+        comparators=list(q.comparators),
+        outcomes=items,
+    )
+
+
+def review_source(findings: ReviewFindings) -> SourceRef:
+    """The review as a numbered source of a text: where its table of findings is."""
+    return SourceRef(
+        findings.iri,
+        findings.title,
+        "systematic review in this knowledge base",
+        None,
+        None,
+        False,
+        where=f"Its table of findings: ekb sof {findings.review_id}",
+    )
 
 
 def concept_names(store: Store, concepts: list[str]) -> dict[str, str]:
