@@ -262,14 +262,46 @@ def test_main_reason_for_rating_down_is_the_domain_that_took_most_levels(
     )
 
 
-def test_a_review_without_final_ratings_gives_no_pooled_numbers(synthetic_kb: Path) -> None:
-    # Before the reviewer's ratings, indirectness has none: the certainty is not rated.
-    assert _sof_crr(synthetic_kb)["certainty"]["rating"] is None
-    answer = _answer(synthetic_kb)
+def test_a_review_with_an_unassessed_study_gives_no_pooled_numbers(tmp_path: Path) -> None:
+    """SYNTHETIC: trial c has no risk-of-bias assessment, so risk of bias cannot be rated
+    and the certainty is not rated; the answer says so and gives no pooled numbers."""
+    from kb.kbdir import add_forms, init_kb
+    from kb.rob.store import add_assessment
+    from kb.sysreview import add_review
+
+    kb = tmp_path / "kb"
+    init_kb(kb)
+    add_forms(sorted((SOF / "studies").glob("*.yaml")), kb)
+    add_review(SOF / "review.yaml", kb)
+    for trial in ("a", "b"):
+        add_assessment(SOF / "rob" / f"synthetic-trial-{trial}.yaml", REVIEW, kb)
+    crr = _sof_crr(kb)
+    assert crr["certainty"]["rating"] is None and crr["relative_effect"] is not None
+    pending = [d["domain"] for d in crr["certainty"]["domains"] if d["final"] is None]
+    assert pending[0] == "risk of bias"
+    answer = _answer(kb)
     told = " ".join(_review_sentences(answer))
+    assert "it looked at three studies with 620 people" in told
     assert "The review has not yet rated how sure we can be about this." in told
-    assert "Still to be judged: whether the studies match the question." in told
+    assert f"Still to be judged: {_pending_words(pending, several=True)}." in told
     assert "in 1,000" not in answer.plain_text() and "certainty)" not in answer.plain_text()
+
+
+#: What is still to be judged, per domain without a rating (one study, several).
+PENDING = {
+    "risk of bias": ("how well the study was done", "how well the studies were done"),
+    "inconsistency": ("whether the studies agree", "whether the studies agree"),
+    "indirectness": (
+        "whether the study matches the question",
+        "whether the studies match the question",
+    ),
+    "imprecision": ("how precise the result is", "how precise the result is"),
+}
+
+
+def _pending_words(domains: list[str], *, several: bool) -> str:
+    words = [PENDING[d][several] for d in domains if d in PENDING]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --------------------------------------------------------------------------
@@ -291,12 +323,10 @@ def test_shipped_review_is_named_but_its_unrated_result_is_not_given() -> None:
     text = " ".join(told)
     assert f"it looked at one study with {crr['participants']} people" in text
     assert "The review has not yet rated how sure we can be about this." in text
-    unrated = {d["domain"] for d in crr["certainty"]["domains"] if d["final"] is None}
-    assert {"risk of bias", "indirectness"} <= unrated
-    assert (
-        "Still to be judged: how well the study was done "
-        "and whether the study matches the question." in text
-    )
+    # Risk of bias is not assessed (the curators did not have the full text).
+    unrated = [d["domain"] for d in crr["certainty"]["domains"] if d["final"] is None]
+    assert "risk of bias" in unrated
+    assert f"Still to be judged: {_pending_words(unrated, several=False)}." in text
     # No pooled numbers, no rating, and the bottom line still counts the trials.
     assert "in 1,000" not in text and not re.search(r"\bRR\b|certainty\)", text)
     for word in ("high", "moderate", "low", "very low"):
