@@ -600,3 +600,89 @@ def test_a_clear_difference_against_the_treatment_does_not_meet_the_main_goal(
     )
     answer = answer_question(store, "Does hydroxychloroquine help lupus?").plain_text()
     assert "Bottom line: the one randomised trial we hold did not meet its main goal." in answer
+
+
+# --------------------------------------------------------------------------
+# Second reading of the seed question and five other phrasings (this session)
+# --------------------------------------------------------------------------
+
+
+def _active_comparator_trials_missing_their_goal() -> list[tuple[str, str]]:
+    """(study id, comparator arm label) of every shipped randomised trial whose primary
+    comparison is against an arm with the role active comparator and shows no clear
+    difference (p >= 0.05, or a ratio's 95% CI that holds 1), read from the study files
+    with rdflib, not through kb.plain."""
+    from rdflib import Graph
+
+    found = []
+    for path in sorted((REPO / "kb" / "studies").glob("*.ttl")):
+        graph = Graph().parse(path)
+        rows = graph.query(
+            """PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>
+            PREFIX term: <https://w3id.org/evidence-kb/vocab/term/>
+            PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+            SELECT ?id ?label ?p ?lo ?hi WHERE {
+                ?s ekb:studyId ?id .
+                ?c a ekb:Comparison ; ekb:outcome ?o ; ekb:comparatorArm ?arm .
+                ?o ekb:outcomeRole term:primary .
+                ?arm ekb:armRole term:active-comparator ; rdfs:label ?label .
+                OPTIONAL { ?c ekb:pValue ?p }
+                OPTIONAL { ?c ekb:ciLower ?lo ; ekb:ciUpper ?hi }
+                FILTER NOT EXISTS { ?c ekb:subgroup ?g }
+            }"""
+        )
+        for r in rows:
+            if r.p is not None:
+                unclear = float(r.p) >= 0.05
+            else:
+                unclear = r.lo is not None and float(r.lo) <= 1 <= float(r.hi)
+            if unclear:
+                found.append((str(r.id), str(r.label)))
+    return found
+
+
+def test_a_missed_goal_against_another_treatment_is_not_told_as_a_failed_treatment(
+    kb: OneReading,
+) -> None:
+    """ALMS compared mycophenolate with cyclophosphamide, an active treatment, and missed
+    its main goal: it did not show mycophenolate works better, which is not "it failed"."""
+    trials = _active_comparator_trials_missing_their_goal()
+    assert ("alms-induction-appel-2009", "intravenous cyclophosphamide") in trials
+    for study, _ in trials:
+        text = summarise_study(kb, study).plain_text()
+        assert "did not meet this main goal" not in text
+        assert re.search(
+            r"The study did not show that .+ works better than .+: the difference", text
+        )
+    section = [
+        s.text
+        for s in answer_question(kb, "I have lupus. What can I do to stop it?").sentences
+        if s.section == "Mycophenolate (MMF)"
+    ]
+    assert (
+        "The study did not show that mycophenolate mofetil works better than cyclophosphamide: "
+        "the difference could be chance." in section
+    )
+    assert section[-1] == (
+        "Bottom line: the one randomised trial we hold compared it with cyclophosphamide "
+        "and did not show that it works better."
+    )
+
+
+def test_missing_safety_numbers_are_said_to_be_missing_from_the_sources(kb: OneReading) -> None:
+    """TULIP-2 reported serious adverse events; the knowledge base does not hold them. The
+    answer must not read as if the study gave none."""
+    text = answer_question(kb, "Is anifrolumab safe?").plain_text()
+    assert "The sources we hold give no overall numbers on serious side effects." in text
+    assert "The studies we hold give no" not in text
+
+
+def test_two_trials_that_both_missed_read_neither(kb: OneReading) -> None:
+    section = [
+        s.text
+        for s in answer_question(kb, "I have lupus. What can I do to stop it?").sentences
+        if s.section == "Low-dose interleukin-2 (IL-2)" and s.text.startswith("Bottom line")
+    ]
+    assert section == [
+        "Bottom line: neither of the two randomised trials we hold met its main goal."
+    ]

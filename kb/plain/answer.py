@@ -54,6 +54,10 @@ from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
 
+#: The verdict on a trial's main outcome (True met, False not shown, None unknown) and
+#: the comparison group's name when that group got another active treatment.
+MainVerdict = tuple[bool | None, str | None]
+
 #: At most this many studies of one treatment are described one by one in an answer.
 MAX_STUDIES_PER_TREATMENT = 6
 #: At most this many safety sentences per treatment (more when the question asks about safety).
@@ -296,7 +300,7 @@ def _describe_intervention(
     concepts: set[str] = set()
     benefit = Sentences()
     told_studies: list[StudyFacts] = []
-    verdicts: list[bool | None] = []
+    verdicts: list[MainVerdict] = []
     for study in studies:
         if len(told_studies) >= MAX_STUDIES_PER_TREATMENT:
             break
@@ -406,9 +410,10 @@ def _tell_study(
     outcome_scope: set[str] | None,
     *,
     several: bool,
-) -> tuple[Sentences, set[str], bool | None] | None:
+) -> tuple[Sentences, set[str], MainVerdict] | None:
     """A study's paragraph: its design, the results closest to the question and
-    how sure we can be; with the verdict on its main outcome (None if unknown)."""
+    how sure we can be; with the verdict on its main outcome (None if unknown)
+    and the comparison group's name when that group got another active treatment."""
     section = capitalise(item.name)
     arms = {a.iri: a for a in read_arms(store, study.iri)}
     results = read_results(store, study.iri)
@@ -441,7 +446,7 @@ def _tell_study(
         )
     lines = Sentences()
     concepts: set[str] = set()
-    verdict: bool | None = None
+    verdict: MainVerdict = (None, None)
     for result in picks:
         told = tell_result(result, results, arms, comparisons, kinds, main_label=True)
         if told is None:
@@ -472,7 +477,7 @@ def _tell_study(
         if result.outcome_concept:
             concepts.add(result.outcome_concept)
         if told.primary and not result.subgroup:
-            verdict = told.verdict
+            verdict = (told.verdict, told.active_comparator)
         if fallback:
             break
     if not lines:
@@ -503,10 +508,14 @@ def _tell_study(
 
 
 def _bottom_line(
-    item: InterventionEvidence, studies: list[StudyFacts], verdicts: list[bool | None]
+    item: InterventionEvidence, studies: list[StudyFacts], verdicts: list[MainVerdict]
 ) -> str:
     """One line per treatment, counted from the verdicts on the randomised trials'
-    main outcomes: how many met it, and what that leaves us knowing."""
+    main outcomes: how many met it, and what that leaves us knowing.
+
+    A trial against another active treatment that missed its main goal did not
+    show the treatment works better than that one; it is told so, not as a miss.
+    """
     randomised = [s for s in studies if s.randomised]
     name = item.name
     if not randomised:
@@ -514,19 +523,27 @@ def _bottom_line(
             f"Bottom line: no randomised trial of {name} is held, "
             "so we cannot tell if it works better than other care."
         )
-    met = sum(1 for v in verdicts if v is True)
+    met = sum(1 for v, _ in verdicts if v is True)
     n = len(randomised)
+    not_better = sorted({c for v, c in verdicts if v is False and c})
     if n == 1:
         if met:
             return "Bottom line: the one randomised trial we hold met its main goal."
-        if verdicts and verdicts[0] is False:
+        if verdicts and verdicts[0][0] is False and not_better:
+            return (
+                f"Bottom line: the one randomised trial we hold compared it with "
+                f"{not_better[0]} and did not show that it works better."
+            )
+        if verdicts and verdicts[0][0] is False:
             return "Bottom line: the one randomised trial we hold did not meet its main goal."
         return "Bottom line: the one randomised trial we hold does not say if it met its main goal."
-    how_many = "none" if met == 0 else count_word(met)
+    how_many = ("neither" if n == 2 else "none") if met == 0 else count_word(met)
     its = "its" if met <= 1 else "their"
     # A trial whose main result is not held (or not tested) is not counted as missing it.
-    unknown = n - met - sum(1 for v in verdicts if v is False)
+    unknown = n - met - sum(1 for v, _ in verdicts if v is False)
     rest = f" For {count_word(unknown)}, the sources we hold do not say." if unknown else ""
+    if not_better:
+        rest += f" Trials against {' and '.join(not_better)} did not show that it works better."
     return (
         f"Bottom line: {how_many} of the {count_word(n)} randomised trials we hold "
         f"met {its} main goal.{rest}"
@@ -595,7 +612,7 @@ def _safety_sentences(
         out.insert(
             0,
             (
-                "The studies we hold give no overall numbers on serious side effects.",
+                "The sources we hold give no overall numbers on serious side effects.",
                 [],
                 [s.source for s in studies],
                 {},
