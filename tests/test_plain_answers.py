@@ -686,3 +686,56 @@ def test_two_trials_that_both_missed_read_neither(kb: OneReading) -> None:
     assert section == [
         "Bottom line: neither of the two randomised trials we hold met its main goal."
     ]
+
+
+def _placebo_on_top_of_background() -> set[str]:
+    """Studies whose placebo group got the same background treatment as the treated
+    group (same text, or "same ..."), read from the study files with rdflib."""
+    from rdflib import Graph
+
+    found = set()
+    for path in sorted((REPO / "kb" / "studies").glob("*.ttl")):
+        graph = Graph().parse(path)
+        rows = list(
+            graph.query(
+                """PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>
+                SELECT ?id ?role ?bg WHERE {
+                    ?s ekb:studyId ?id ; ekb:hasArm ?arm . ?arm ekb:armRole ?role .
+                    OPTIONAL { ?arm ekb:backgroundTherapy ?bg }
+                }"""
+            )
+        )
+        term = "https://w3id.org/evidence-kb/vocab/term/"
+        treated = {
+            str(r.bg) if r.bg else None for r in rows if str(r.role) == term + "experimental"
+        }
+        placebo = [
+            str(r.bg) if r.bg else None for r in rows if str(r.role) == term + "placebo-comparator"
+        ]
+        if placebo and len(treated) == 1 and None not in treated:
+            if all(
+                b is not None and (b in treated or b.lower().startswith("same")) for b in placebo
+            ):
+                found.add(str(rows[0].id))
+    return found
+
+
+def test_a_placebo_group_on_the_same_background_treatment_is_not_read_as_untreated(
+    kb: OneReading,
+) -> None:
+    """REGENCY's "placebo group" got mycophenolate and steroids like the obinutuzumab group;
+    "compared with 33% in the placebo group" alone reads as if they had no treatment."""
+    from kb.plain.sentences import SAME_BACKGROUND
+
+    expected = _placebo_on_top_of_background()
+    assert {"regency-furie-2025", "bliss-ln-furie-2020", "tulip2-morand-2020"} <= expected
+    assert "hcq-withdrawal-canadian-1991" not in expected  # its placebo group stopped HCQ
+    for study in SHIPPED_IDS:
+        received = [
+            s.text
+            for s in summarise_study(kb, study).sentences
+            if s.section == "What they received"
+        ]
+        assert (SAME_BACKGROUND in received) == (study in expected), study
+    answer = answer_question(kb, "Does obinutuzumab work?").plain_text()
+    assert answer.count(SAME_BACKGROUND) == 2  # NOBILITY and REGENCY

@@ -45,11 +45,12 @@ from kb.plain.selection import (
     is_extension,
     is_primary,
     outcome_kinds,
+    placebo_on_top_of_the_same_treatment,
     result_rank,
     role_rank,
     short_extension_label,
 )
-from kb.plain.sentences import reason_words, tell_result
+from kb.plain.sentences import SAME_BACKGROUND, reason_words, tell_result
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
@@ -462,6 +463,8 @@ def _tell_study(
                 sources=[study.source],
                 paragraph=True,
             )
+            if placebo_on_top_of_the_same_treatment(list(arms.values())):
+                lines.say(section, SAME_BACKGROUND, sources=[study.source])
         claim_iris = [
             c.iri for c in read_claims(store, study.iri) if c.intervention in (None, item.agent)
         ]

@@ -26,6 +26,12 @@ SLIGHTLY_UP = {str(TERM["slightly-increased"])}
 
 DOWN = {str(TERM["decreased"])}
 
+#: Said of a placebo-controlled trial in which both groups got the same other medicines
+#: (:func:`kb.plain.selection.placebo_on_top_of_the_same_treatment`).
+SAME_BACKGROUND = (
+    "Both groups also got the same other medicines, so the placebo group was not left untreated."
+)
+
 
 def exact_values(result: Result) -> dict[str, str]:
     """The numbers of a result as recorded, for the JSON beside the rounded text."""

@@ -29,12 +29,13 @@ from kb.plain.safety import main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
     comparisons_of,
     outcome_kinds,
+    placebo_on_top_of_the_same_treatment,
     result_rank,
     role_rank,
     short_extension_label,
     tell_apart_outcomes,
 )
-from kb.plain.sentences import reason_words, tell_result
+from kb.plain.sentences import SAME_BACKGROUND, reason_words, tell_result
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word
 from kb.store import Store
@@ -158,6 +159,12 @@ def summarise_study(store: Store, study: str, *, kb_dir: Path | None = None) -> 
                 else f"The study kept this the same: {arm.held_constant}.",
                 sources=[arm.source],
             )
+    if placebo_on_top_of_the_same_treatment(arms):
+        say(
+            "What they received",
+            SAME_BACKGROUND,
+            sources=[a.source for a in arms if a.background],
+        )
 
     # What happened: the main outcome first (with whether it was met), then the
     # rest by role; treated groups first, each with its control on the same outcome.
