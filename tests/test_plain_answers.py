@@ -739,3 +739,29 @@ def test_a_placebo_group_on_the_same_background_treatment_is_not_read_as_untreat
         assert (SAME_BACKGROUND in received) == (study in expected), study
     answer = answer_question(kb, "Does obinutuzumab work?").plain_text()
     assert answer.count(SAME_BACKGROUND) == 2  # NOBILITY and REGENCY
+
+
+def test_the_placebo_group_of_a_withdrawal_trial_is_said_to_have_stopped_the_drug(
+    kb: OneReading,
+) -> None:
+    """In the HCQ withdrawal trial the "placebo group" was switched from hydroxychloroquine
+    to placebo ("switch to placebo" in the data); the short name alone reads as patients
+    who never took it."""
+    from rdflib import Graph, URIRef
+
+    design = URIRef("https://w3id.org/evidence-kb/vocab/design/randomised-withdrawal-trial")
+    withdrawal = {
+        path.stem
+        for path in (REPO / "kb" / "studies").glob("*.ttl")
+        if (None, URIRef(EKB + "design"), design) in Graph().parse(path)
+    }
+    assert withdrawal == {"hcq-withdrawal-canadian-1991"}
+    said = (
+        "Everyone was taking hydroxychloroquine at the start. The placebo group was switched "
+        "to a dummy treatment; the hydroxychloroquine group kept taking hydroxychloroquine."
+    )
+    for study in SHIPPED_IDS:
+        texts = [s.text for s in summarise_study(kb, study).sentences]
+        assert (said in texts) == (study in withdrawal), study
+        assert not any("was switched to a dummy" in t for t in texts if t != said)
+    assert said in answer_question(kb, "Does hydroxychloroquine prevent flares?").plain_text()

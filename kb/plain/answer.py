@@ -50,7 +50,12 @@ from kb.plain.selection import (
     role_rank,
     short_extension_label,
 )
-from kb.plain.sentences import SAME_BACKGROUND, reason_words, tell_result
+from kb.plain.sentences import (
+    SAME_BACKGROUND,
+    reason_words,
+    tell_result,
+    withdrawal_sentence,
+)
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
@@ -465,6 +470,9 @@ def _tell_study(
             )
             if placebo_on_top_of_the_same_treatment(list(arms.values())):
                 lines.say(section, SAME_BACKGROUND, sources=[study.source])
+            withdrawal = withdrawal_sentence(study.design_iri, arms.values())
+            if withdrawal:
+                lines.say(section, withdrawal, sources=[study.source])
         claim_iris = [
             c.iri for c in read_claims(store, study.iri) if c.intervention in (None, item.agent)
         ]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kb.namespaces import TERM
+from kb.namespaces import DESIGN, TERM
 from kb.plain.records import Arm, Claim, Comparison, Result
 from kb.plain.selection import OutcomeKinds, is_primary, matching_control, verdict_of
 from kb.plain.words import (
@@ -31,6 +31,25 @@ DOWN = {str(TERM["decreased"])}
 SAME_BACKGROUND = (
     "Both groups also got the same other medicines, so the placebo group was not left untreated."
 )
+
+
+def withdrawal_sentence(design_iri: str | None, arms: Iterable[Arm]) -> str | None:
+    """In a randomised withdrawal trial, who "the placebo group" is: patients already on
+    the treatment who were switched to a dummy. Arms are named by their agent in the
+    text ("the placebo group"), which alone reads as patients who never had it.
+    """
+    if design_iri != f"{DESIGN}randomised-withdrawal-trial":
+        return None
+    arms = list(arms)
+    kept = [a for a in arms if a.role == str(TERM["experimental"]) and a.agent_name]
+    switched = [a for a in arms if a.role == str(TERM["placebo-comparator"])]
+    if len(kept) != 1 or not switched:
+        return None
+    drug = kept[0].agent_name
+    return (
+        f"Everyone was taking {drug} at the start. The {switched[0].label} group was "
+        f"switched to a dummy treatment; the {kept[0].label} group kept taking {drug}."
+    )
 
 
 def exact_values(result: Result) -> dict[str, str]:

@@ -35,7 +35,12 @@ from kb.plain.selection import (
     short_extension_label,
     tell_apart_outcomes,
 )
-from kb.plain.sentences import SAME_BACKGROUND, reason_words, tell_result
+from kb.plain.sentences import (
+    SAME_BACKGROUND,
+    reason_words,
+    tell_result,
+    withdrawal_sentence,
+)
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word
 from kb.store import Store
@@ -159,6 +164,9 @@ def summarise_study(store: Store, study: str, *, kb_dir: Path | None = None) -> 
                 else f"The study kept this the same: {arm.held_constant}.",
                 sources=[arm.source],
             )
+    withdrawal = withdrawal_sentence(facts.design_iri, arms)
+    if withdrawal:
+        say("What they received", withdrawal, sources=[facts.source])
     if placebo_on_top_of_the_same_treatment(arms):
         say(
             "What they received",
