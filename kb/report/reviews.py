@@ -81,6 +81,7 @@ class OutcomePanel:
     forest_svg: bytes | None = None
     #: per study: (label, effect with its CI as text), the plot's numbers as a table
     effects: list[tuple[str, str]] = field(default_factory=list)
+    effect_header: str = "Effect (CI)"  # the measure and CI level of ``effects``
     excluded: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -143,7 +144,7 @@ def _outcome_panel(store: Store, review: Any, outcome: Any, label_of: Any) -> Ou
             f"{_fmt(p.ub)}), {report.k} studies, I² {report.model.i2:.0f}% ({report.method})"
         )
     elif report.k == 1:
-        panel.pooled = f"one study ({measure}): not pooled"
+        panel.pooled = f"One study, so nothing is pooled; measure: {measure}"
     panel.forest = f"{review.id}--forest-{outcome.key}.svg"
     panel.forest_svg = svg_bytes(lambda path: save_forest(report, path))
     panel.forest_alt = (
@@ -152,6 +153,7 @@ def _outcome_panel(store: Store, review: Any, outcome: Any, label_of: Any) -> Ou
         + (f"Pooled: {panel.pooled}. " if report.pooled is not None else "")
         + "The same numbers are listed in the table below the plot."
     )
+    panel.effect_header = f"{measure} ({int(report.level * 100)}% CI)"
     panel.effects = [
         (s.label, f"{_fmt(s.est)} ({_fmt(s.lb)} to {_fmt(s.ub)})") for s in report.studies
     ]
