@@ -301,3 +301,20 @@ def test_synthetic_traffic_light_table_and_plot_show_ekb_rob_robvis(
             in alt
         )
     assert "No assessment is recorded for: SRI-4 response" in rob.all_text()
+
+
+def test_the_synthetic_site_with_its_traffic_light_is_the_same_bytes_in_process(
+    synthetic_kb: Path, synthetic_page: tuple[Path, str]
+) -> None:
+    # Another process (another string hash seed) wrote the site on disk; nothing may vary.
+    from kb.report import render_report
+    from kb.store import EmbeddedStore
+
+    site, _ = synthetic_page
+    files = render_report(EmbeddedStore.open_kb(synthetic_kb), kb_dir=synthetic_kb)
+    assert f"reviews/{SYNTHETIC_REVIEW}--rob-crr-rob2.svg" in files
+    on_disk = {
+        p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()
+    }
+    assert sorted(on_disk) == sorted(files)
+    assert [p for p in files if on_disk[p] != files[p]] == []
