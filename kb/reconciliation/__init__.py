@@ -19,6 +19,8 @@ from kb.reconciliation.agreement import AgreementSummary, cohen_kappa, summarise
 from kb.reconciliation.compare import Comparison, Difference, compare, value_text
 from kb.reconciliation.decide import Reconciled, check_consensus, read_decisions, reconcile
 from kb.reconciliation.load import Extraction, load_extraction
+from kb.reconciliation.rob import RobComparison
+from kb.reconciliation.rob_decide import RobReconciled
 
 __all__ = [
     "AgreementSummary",
@@ -26,6 +28,8 @@ __all__ = [
     "Difference",
     "Extraction",
     "Reconciled",
+    "RobComparison",
+    "RobReconciled",
     "agreement_text",
     "cohen_kappa",
     "compare",
@@ -53,11 +57,30 @@ def _same_study(a: Extraction, b: Extraction) -> None:
         )
 
 
-def diff(a_given: str, b_given: str, kb_dir: Path | None = None) -> Comparison:
-    """Compare two extractions (form files, Turtle files or study ids).
+def _rob_pair(a_given: str, b_given: str) -> bool:
+    """Are A and B risk-of-bias forms? (Both or neither: else a usage error.)"""
+    from kb.reconciliation.rob import is_rob_form
 
-    :raises UsageError: they are of different studies, or an input does not exist.
+    ra, rb = is_rob_form(a_given), is_rob_form(b_given)
+    if ra != rb:
+        rob, other = (a_given, b_given) if ra else (b_given, a_given)
+        raise UsageError(
+            f"{rob} is a risk-of-bias form but {other} is not: ekb diff compares two "
+            "extractions of one study, or two risk-of-bias forms of one result"
+        )
+    return ra
+
+
+def diff(a_given: str, b_given: str, kb_dir: Path | None = None) -> Comparison | RobComparison:
+    """Compare two extractions (form files, Turtle files or study ids), or two assessors'
+    risk-of-bias forms of one result (:mod:`kb.reconciliation.rob`).
+
+    :raises UsageError: they are of different studies (or results), or an input does not exist.
     """
+    if _rob_pair(a_given, b_given):
+        from kb.reconciliation.rob import compare_rob, load_rob_form
+
+        return compare_rob(load_rob_form(a_given), load_rob_form(b_given))
     vocab = _vocab(kb_dir)
     a = load_extraction(a_given, kb_dir, vocab)
     b = load_extraction(b_given, kb_dir, vocab)
@@ -83,8 +106,12 @@ def _shown(value: Any) -> str:
     return "(blank)" if value is None else value_text(value)
 
 
-def diff_text(comparison: Comparison) -> str:
+def diff_text(comparison: Comparison | RobComparison) -> str:
     """The differences as the text ``ekb diff`` prints."""
+    if isinstance(comparison, RobComparison):
+        from kb.reconciliation.rob import rob_diff_text
+
+        return rob_diff_text(comparison)
     out = [f"a: {_who(comparison.a)}", f"b: {_who(comparison.b)}"]
     counts = {k: 0 for k in ("structure", "value", "only", "renamed")}
     for d in comparison.differences:
@@ -220,14 +247,20 @@ def reconcile_files(
     decisions_file: Path | None,
     output: Path,
     kb_dir: Path | None = None,
-) -> Reconciled:
-    """Reconcile two extractions and write the consensus form to ``output`` (atomically).
+) -> Reconciled | RobReconciled:
+    """Reconcile two extractions (or two risk-of-bias forms of one result) and write the
+    consensus form to ``output`` (atomically).
 
     Nothing is written unless every disagreement has a valid decision and the consensus
-    passes the checks of ``ekb add``.
+    passes the checks of ``ekb add`` (of ``ekb rob check`` for risk-of-bias forms).
     """
     from kb.fileio import atomic_write_text
     from kb.forms import dump_form
+
+    if _rob_pair(a_given, b_given):
+        from kb.reconciliation.rob_decide import reconcile_rob_files
+
+        return reconcile_rob_files(a_given, b_given, decisions_file, output)
 
     vocab = _vocab(kb_dir)
     a = load_extraction(a_given, kb_dir, vocab)

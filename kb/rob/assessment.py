@@ -41,6 +41,7 @@ _COMMON_FIELDS = {
     "overrides",
     "not_assessed",
     "notes",
+    "reconciliation",  # a consensus form's record of two assessors' forms (kb.rob.reconciliation)
 }
 _TOOL_FIELDS = {"rob2": {"aim"}, "robins-i": {"effect", "judgements", "version"}}
 
@@ -299,6 +300,10 @@ def assess(data: Any, source: str = "form") -> Assessment:
         check.add("study", "required: the id of the study whose result is assessed")
     if not outcome:
         check.add("outcome", "required: the outcome the assessed result belongs to")
+    if data.get("reconciliation") is not None:
+        from kb.rob.reconciliation import check as check_reconciliation
+
+        check.problems += check_reconciliation(data["reconciliation"])
     not_assessed = _text(data.get("not_assessed"))
     if data.get("not_assessed") is not None and not not_assessed:
         check.add("not_assessed", "give the reason the result could not be assessed")

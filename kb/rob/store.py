@@ -117,6 +117,10 @@ def form_to_triples(review_id: str, form: Mapping[str, Any]) -> list[tuple[Any, 
         ]
         if note:
             out.append((j, _e("justification"), Literal(str(note))))
+    if form.get("reconciliation"):  # a consensus of two assessors' forms (issue 20)
+        from kb.rob.reconciliation import triples as reconciliation_triples
+
+        out += reconciliation_triples(node, form["reconciliation"], form)
     return out
 
 
