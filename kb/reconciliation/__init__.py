@@ -146,7 +146,13 @@ def diff_text(comparison: Comparison | RobComparison) -> str:
     return "\n".join(out) + "\n"
 
 
-def _folder(folder: Path, kb_dir: Path | None, vocab: Any) -> dict[str, Extraction]:
+def _folder(
+    folder: Path, kb_dir: Path | None, vocab: Any, rob: dict[str, Any]
+) -> dict[str, Extraction]:
+    """The extractions of a folder by study id; its risk-of-bias forms go into ``rob`` by
+    "study / outcome"."""
+    from kb.reconciliation.rob import is_rob_form, load_rob_form
+
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder (ekb diff --summary DIR_A DIR_B)")
     files = sorted(
@@ -156,6 +162,16 @@ def _folder(folder: Path, kb_dir: Path | None, vocab: Any) -> dict[str, Extracti
         raise UsageError(f"{folder}: no extraction forms (.yaml) or study files (.ttl) in it")
     out: dict[str, Extraction] = {}
     for path in files:
+        if is_rob_form(str(path)):
+            form = load_rob_form(str(path))
+            key = f"{form.assessment.study} / {form.assessment.outcome}"
+            if key in rob:
+                raise UsageError(
+                    f"{path}: the result {key} is also assessed in {rob[key].origin}; "
+                    "one risk-of-bias form per result in each folder"
+                )
+            rob[key] = form
+            continue
         ex = load_extraction(str(path), kb_dir, vocab)
         if ex.study_id in out:
             raise UsageError(
@@ -172,13 +188,30 @@ def summary(dir_a: Path, dir_b: Path, kb_dir: Path | None = None) -> AgreementSu
     :raises UsageError: a folder is missing or empty, or holds two extractions of one study;
         no study is in both.
     """
+    from kb.reconciliation.rob_agreement import rob_fields
+
     vocab = _vocab(kb_dir)
-    a, b = _folder(dir_a, kb_dir, vocab), _folder(dir_b, kb_dir, vocab)
+    rob_a: dict[str, Any] = {}
+    rob_b: dict[str, Any] = {}
+    a, b = _folder(dir_a, kb_dir, vocab, rob_a), _folder(dir_b, kb_dir, vocab, rob_b)
     both = sorted(set(a) & set(b))
-    if not both:
-        raise UsageError(f"{dir_a} and {dir_b} have no study in common (paired by study.id)")
+    rob_both = sorted(set(rob_a) & set(rob_b))
+    if not both and not rob_both:
+        raise UsageError(
+            f"{dir_a} and {dir_b} have no study in common (paired by study.id) and no "
+            "risk-of-bias form of the same result (paired by study and outcome)"
+        )
     comparisons = [compare(a[s], b[s], vocab) for s in both]
-    return summarise(comparisons, vocab, sorted(set(a) - set(b)), sorted(set(b) - set(a)))
+    result = summarise(comparisons, vocab, sorted(set(a) - set(b)), sorted(set(b) - set(a)))
+    if rob_both:
+        result.rob_pairs = rob_both
+        result.rob_only_a = sorted(set(rob_a) - set(rob_b))
+        result.rob_only_b = sorted(set(rob_b) - set(rob_a))
+        result.fields = sorted(
+            [*result.fields, *rob_fields([(rob_a[k], rob_b[k]) for k in rob_both])],
+            key=lambda f: f.path,
+        )
+    return result
 
 
 def _aligned(columns: list[str], rows: list[dict[str, Any]], left: tuple[str, ...]) -> list[str]:
@@ -204,6 +237,18 @@ def agreement_text(result: AgreementSummary) -> str:
         if ids:
             lines.append(f"{label} (not compared): {', '.join(ids)}")
     lines.append(f"records only one extractor has: {result.unmatched_records}")
+    if result.rob_pairs:
+        m = len(result.rob_pairs)
+        lines.append(
+            f"{m} risk-of-bias assessment{'s' if m != 1 else ''} in both folders: "
+            + ", ".join(result.rob_pairs)
+        )
+        for label, ids in (
+            ("only in the first", result.rob_only_a),
+            ("only in the second", result.rob_only_b),
+        ):
+            if ids:
+                lines.append(f"assessments {label} (not compared): {', '.join(ids)}")
     lines.append("")
     by_kind = [
         {
