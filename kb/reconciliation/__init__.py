@@ -311,6 +311,8 @@ def reconcile_files(
     a = load_extraction(a_given, kb_dir, vocab)
     b = load_extraction(b_given, kb_dir, vocab)
     _same_study(a, b)
+    if decisions_file is not None and not decisions_file.is_file():
+        raise UsageError(f"{decisions_file}: no such decisions file")
     decisions = read_decisions(decisions_file) if decisions_file is not None else None
     result = reconcile(a, b, decisions, vocab)
     check_consensus(result.form, kb_dir, str(output))
