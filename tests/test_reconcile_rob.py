@@ -474,3 +474,51 @@ def test_rob_check_names_a_malformed_reconciliation_part(stored) -> None:
     assert any(
         p.startswith("reconciliation.decisions.2.candidates.0.extraction: no") for p in problems
     )
+
+
+def test_robins_i_forms_compare_answers_the_reviewers_judgements_and_overall(
+    tmp_path: Path,
+) -> None:
+    base = HERE / "rob" / "synthetic-robins-cohort-f.yaml"
+    data = yaml.safe_load(base.read_text(encoding="utf-8"))
+    other = _form(
+        tmp_path,
+        "f2.yaml",
+        base,
+        assessor="synthetic 2",
+        answers={**data["answers"], "1.3": "Y"},
+        judgements={**data["judgements"], "D4": {"judgement": "serious", "support": "synthetic"}},
+        overrides={"overall": {"judgement": "critical", "justification": "synthetic"}},
+    )
+    got = [(d.path, d.a, d.b, d.kind) for d in diff(str(base), str(other)).differences]
+    assert got == [
+        ("answers[1.3]", "N", "Y", "value"),
+        ("judgements[D4]", "moderate", "serious", "value"),
+        ("overrides[overall]", None, "critical (synthetic)", "only-b"),
+        ("judgements[D4].support", None, "synthetic", "only-b"),
+        # ROBINS-I V2 overall: the worst domain (O.M: moderate; O.S: serious)
+        ("proposed[overall]", "moderate", "serious", "derived"),
+        ("final[overall]", "moderate", "critical", "derived"),
+    ]
+    decisions = tmp_path / "d.yaml"
+    decisions.write_text(
+        yaml.safe_dump(
+            {
+                "adjudicated_by": "synthetic adjudicator",
+                "decisions": {
+                    "answers[1.3]": {"take": "a", "reason": "synthetic"},
+                    "judgements[D4]": {"value": "low", "reason": "synthetic"},
+                    "judgements[D4].support": {"take": "b", "reason": "synthetic"},
+                    "overrides[overall]": {"take": "a", "reason": "synthetic"},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "c.yaml"
+    result = reconcile_files(str(base), str(other), decisions, out)
+    assert result.decided == 4
+    judged = assess_file(out)
+    assert judged.domains["D4"].final == "low"
+    # every domain low or low-except-confounding (D1) -> O.L
+    assert judged.overall.final == "low-except-confounding"

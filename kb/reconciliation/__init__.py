@@ -232,11 +232,16 @@ def _percent(agreed: int, compared: int) -> str:
 def agreement_text(result: AgreementSummary) -> str:
     """The agreement tables ``ekb diff --summary`` prints: per kind of field, then per field."""
     n = len(result.pairs)
-    lines = [f"{n} stud{'y' if n == 1 else 'ies'} in both folders: {', '.join(result.pairs)}"]
+    lines = []
+    if n or not result.rob_pairs:  # folders of risk-of-bias forms only: no study lines
+        lines.append(
+            f"{n} stud{'y' if n == 1 else 'ies'} in both folders: {', '.join(result.pairs)}"
+        )
     for label, ids in (("only in the first", result.only_a), ("only in the second", result.only_b)):
         if ids:
             lines.append(f"{label} (not compared): {', '.join(ids)}")
-    lines.append(f"records only one extractor has: {result.unmatched_records}")
+    if n or not result.rob_pairs:
+        lines.append(f"records only one extractor has: {result.unmatched_records}")
     if result.rob_pairs:
         m = len(result.rob_pairs)
         lines.append(

@@ -266,8 +266,11 @@ def compare_rob(a: RobForm, b: RobForm) -> RobComparison:
             d = dom
             if jx.proposed != jy.proposed:
                 out.append(RobDifference(f"proposed[{d}]", jx.proposed, jy.proposed, "derived"))
-            # both by the algorithm: the final is the proposal, already listed
-            if jx.final != jy.final and not jx.source == jy.source == "algorithm":
+            # both by the algorithm (the final is the proposal) or both the reviewer's own
+            # (ROBINS-I domains: listed as judgements[D]): already listed
+            if jx.final != jy.final and not (
+                jx.source == jy.source and jx.source in ("algorithm", "reviewer")
+            ):
                 out.append(RobDifference(f"final[{d}]", jx.final, jy.final, "derived"))
     order = {k: i for i, k in enumerate(KINDS)}
     ranked = sorted(enumerate(out), key=lambda d: (order[d[1].kind], d[0]))
