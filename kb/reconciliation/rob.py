@@ -36,7 +36,7 @@ from typing import Any
 
 from kb.errors import UsageError
 from kb.rob import rob2, robins_i
-from kb.rob.assessment import Assessment, assess, load_yaml
+from kb.rob.assessment import Assessment, RobFormError, assess, load_yaml
 
 #: Kinds of difference, in the order they are reported.
 KINDS = ("structure", "value", "only-a", "only-b", "derived")
@@ -72,7 +72,10 @@ def read_rob_yaml(given: str) -> Any | None:
     path = Path(given)
     if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
         return None
-    data = load_yaml(path)
+    try:
+        data = load_yaml(path)
+    except RobFormError:  # not YAML: the extraction-form reader names the problem
+        return None
     if isinstance(data, Mapping) and "tool" in data and not isinstance(data.get("study"), Mapping):
         return data
     return None
