@@ -522,3 +522,42 @@ def test_robins_i_forms_compare_answers_the_reviewers_judgements_and_overall(
     assert judged.domains["D4"].final == "low"
     # every domain low or low-except-confounding (D1) -> O.L
     assert judged.overall.final == "low-except-confounding"
+
+
+def test_one_assessor_could_not_assess_is_structural_and_one_decision_takes_a_whole_form(
+    tmp_path: Path,
+) -> None:
+    na = _form(
+        tmp_path, "na.yaml", A, answers=None, not_assessed="synthetic: full text not available"
+    )
+    comparison = diff(str(na), str(B))
+    assert [(d.path, d.kind) for d in comparison.differences] == [("not_assessed", "structure")]
+    assert "1 disagreement to decide (1 structural, 0 values" in diff_text(comparison)
+    decisions = tmp_path / "d.yaml"
+    for take, overall in (("a", "not assessed"), ("b", "some concerns")):
+        decisions.write_text(
+            yaml.safe_dump(
+                {
+                    "adjudicated_by": "synthetic adjudicator",
+                    "decisions": {"not_assessed": {"take": take, "reason": "synthetic"}},
+                }
+            ),
+            encoding="utf-8",
+        )
+        out = tmp_path / f"c-{take}.yaml"
+        reconcile_files(str(na), str(B), decisions, out)
+        judged = assess_file(out)
+        assert judged.overall.final == overall
+        assert (judged.not_assessed is None) == (take == "b")
+    decisions.write_text(
+        yaml.safe_dump(
+            {
+                "adjudicated_by": "synthetic adjudicator",
+                "decisions": {"not_assessed": {"value": "no reason", "reason": "synthetic"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckFailed, match="take: a or b \\(one whole form\\), not a new value"):
+        reconcile_files(str(na), str(B), decisions, tmp_path / "x.yaml")
+    assert not (tmp_path / "x.yaml").exists()
