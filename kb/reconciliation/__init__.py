@@ -7,6 +7,11 @@ id), :mod:`~kb.reconciliation.compare` (match records, normalise, list differenc
 :mod:`~kb.reconciliation.agreement` (percent agreement, Cohen's kappa),
 :mod:`~kb.reconciliation.decide` (decisions file, consensus form). The record of a
 reconciliation inside a form and a study file is :mod:`kb.forms.reconciliation`.
+
+Two assessors' risk-of-bias forms of one result go through the same entry points:
+:mod:`~kb.reconciliation.rob` (read, compare), :mod:`~kb.reconciliation.rob_agreement`
+(kappa of answers and judgements), :mod:`~kb.reconciliation.rob_decide` (consensus form);
+its record in the form and the review file is :mod:`kb.rob.reconciliation`.
 """
 
 from __future__ import annotations
