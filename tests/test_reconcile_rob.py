@@ -158,6 +158,8 @@ def test_the_cli_refuses_other_results_tools_and_a_study_form_with_exit_2(
         run = ekb("reconcile", A, b, "--decisions", DECISIONS, "-o", out)
         assert run.returncode == 2 and not out.exists()
     assert "has tool 'rob2' but" in ekb("diff", A, other_tool).stderr
+    missing = ekb("diff", tmp_path / "nowhere.yaml", A)
+    assert missing.returncode == 2 and "nowhere.yaml: no such form file" in missing.stderr
     assert "is a risk-of-bias form but" in ekb("diff", A, HERE / "double" / "regency-a.yaml").stderr
 
 

@@ -66,6 +66,9 @@ def _rob_pair(a_given: str, b_given: str) -> bool:
     """Are A and B risk-of-bias forms? (Both or neither: else a usage error.)"""
     from kb.reconciliation.rob import is_rob_form
 
+    for given in (a_given, b_given):
+        if Path(given).suffix.lower() in (".yaml", ".yml") and not Path(given).is_file():
+            raise UsageError(f"{given}: no such form file")
     ra, rb = is_rob_form(a_given), is_rob_form(b_given)
     if ra != rb:
         rob, other = (a_given, b_given) if ra else (b_given, a_given)
