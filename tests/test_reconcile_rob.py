@@ -439,6 +439,27 @@ def test_the_stored_consensus_validates_and_is_judged_again_from_its_answers(sto
     [shown] = json.loads(run.stdout)
     assert shown["domains"]["D1"] == "low" and shown["overall"] == "some concerns"
     assert shown["overrides"]["D5"]["final"] == "some concerns"
+    assert shown["reconciliation"]["adjudicated_by"] == "adjudicator C (synthetic test label)"
+    assert [d["path"] for d in shown["reconciliation"]["decisions"]][:2] == [
+        "answers[1.2]",
+        "answers[1.2].support",
+    ]
+    table = ekb("rob", "show", "synthetic-review", "--kb", stored["kb"]).stdout
+    assert (
+        "reconciled: consensus of assessor 1 (synthetic); assessor 2 (synthetic); 6 decisions"
+        in table
+    )
+    assert "  answers[1.2]: took b, PY — synthetic: the methods describe" in table
+
+
+def test_the_stored_reconciliation_reads_back_as_the_consensus_form_wrote_it(stored) -> None:
+    from kb.rob.store import form_from_graph
+
+    g = Graph().parse(stored["review"], format="turtle")
+    form = form_from_graph(g, URIRef(NODE))
+    written = yaml.safe_load(stored["consensus"].read_text(encoding="utf-8"))
+    assert form["reconciliation"] == written["reconciliation"]
+    assert form["answers"] == written["answers"]
 
 
 def test_the_reconciliation_shapes_run_on_review_files(stored, tmp_path: Path) -> None:

@@ -97,6 +97,8 @@ class Assessment:
     date: str | None = None
     not_assessed: str | None = None
     notes: str | None = None
+    #: a consensus form's record of two assessors' forms (kb.rob.reconciliation)
+    reconciliation: Mapping[str, Any] | None = None
 
     @property
     def assessed(self) -> bool:
@@ -124,6 +126,10 @@ class Assessment:
         out["overrides"] = overrides
         if self.not_assessed:
             out["not_assessed"] = self.not_assessed
+        if self.reconciliation:
+            from kb.rob.reconciliation import summary as reconciliation_summary
+
+            out["reconciliation"] = reconciliation_summary(self.reconciliation)
         return out
 
 
@@ -332,6 +338,7 @@ def assess(data: Any, source: str = "form") -> Assessment:
             {},
             variant,
             not_assessed=not_assessed,
+            reconciliation=data.get("reconciliation"),
             **meta,
         )
     if tool == "rob2":
@@ -341,7 +348,17 @@ def assess(data: Any, source: str = "form") -> Assessment:
     if check.problems or result is None:
         raise RobFormError(source, check.problems or ["(top): could not be judged"])
     domains, overall, answers, variant = result
-    return Assessment(tool, study or "", outcome or "", domains, overall, answers, variant, **meta)
+    return Assessment(
+        tool,
+        study or "",
+        outcome or "",
+        domains,
+        overall,
+        answers,
+        variant,
+        reconciliation=data.get("reconciliation"),
+        **meta,
+    )
 
 
 _Result = tuple[dict[str, Judgement], Judgement, dict[str, Answer], str]

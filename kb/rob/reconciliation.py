@@ -261,3 +261,106 @@ def triples(node: Any, part: Mapping[str, Any], form: Mapping[str, Any]) -> list
             if c.get("date") is not None:
                 out.append((cn, _e("extractionDate"), date(c["date"])))
     return out
+
+
+def _one(graph: Any, s: Any, local: str) -> str | None:
+    value = graph.value(s, _e(local))
+    return None if value is None else str(value)
+
+
+def _key(iri: Any) -> str:
+    return str(iri).rsplit("/", 1)[-1]
+
+
+def _number_order(key: str) -> tuple[int, str]:
+    digits = "".join(c for c in key if c.isdigit())
+    return (int(digits) if digits else 0, key)
+
+
+def from_graph(graph: Any, node: Any) -> dict[str, Any] | None:
+    """The ``reconciliation:`` part stored under an assessment ``node`` (``None``: none),
+    as :func:`triples` wrote it, so a stored consensus reads back as the form it came from."""
+    r = graph.value(node, _e("hasReconciliation"))
+    if r is None:
+        return None
+    part: dict[str, Any] = {}
+    for key, prop in (("adjudicated_by", "adjudicatedBy"), ("adjudicated_on", "adjudicatedOn")):
+        value = _one(graph, r, prop)
+        if value is not None:
+            part[key] = value
+    extractions = []
+    for x in sorted(graph.objects(r, _e("hasExtraction")), key=_key):
+        ex: dict[str, Any] = {"key": _key(x)}
+        for key, prop in (("assessor", "extractor"), ("date", "extractionDate")):
+            value = _one(graph, x, prop)
+            if value is not None:
+                ex[key] = value
+        file = _one(graph, x, "extractionFile")
+        if file is not None:
+            ex["file"] = file
+        extractions.append(ex)
+    part["extractions"] = extractions
+    decisions = []
+    for n in sorted(graph.objects(r, _e("hasDecision")), key=lambda n: _number_order(_key(n))):
+        d: dict[str, Any] = {
+            "key": _key(n),
+            "path": _one(graph, n, "fieldPath"),
+            "take": _one(graph, n, "chosenSource"),
+        }
+        value = _one(graph, n, "chosenValue")
+        if value is not None:
+            d["value"] = value
+        d["reason"] = _one(graph, n, "rationale")
+        candidates = []
+        for c in sorted(graph.objects(n, _e("hasCandidate")), key=_key):
+            cand: dict[str, Any] = {"extraction": _key(graph.value(c, _e("fromExtraction")))}
+            for key, prop in (
+                ("value", "candidateValue"),
+                ("assessor", "extractor"),
+                ("date", "extractionDate"),
+            ):
+                got = _one(graph, c, prop)
+                if got is not None:
+                    cand[key] = got
+            candidates.append(cand)
+        d["candidates"] = candidates
+        decisions.append(d)
+    if decisions:
+        part["decisions"] = decisions
+    return part
+
+
+def summary(part: Mapping[str, Any]) -> dict[str, Any]:
+    """The part as ``ekb rob check|show -f json`` gives it: who decided, when, and each
+    decision's path, choice, value and reason."""
+    out: dict[str, Any] = {
+        "adjudicated_by": _text(part.get("adjudicated_by")),
+        "adjudicated_on": _date(part.get("adjudicated_on")),
+        "assessors": [_text(x.get("assessor")) for x in part.get("extractions") or []],
+        "decisions": [
+            {
+                "path": d.get("path"),
+                "take": d.get("take"),
+                "value": _text(d.get("value")),
+                "reason": _text(d.get("reason")),
+            }
+            for d in part.get("decisions") or []
+        ],
+    }
+    return out
+
+
+def text_lines(part: Mapping[str, Any]) -> list[str]:
+    """The part as ``ekb rob check|show`` prints it under the judgements."""
+    s = summary(part)
+    n = len(s["decisions"])
+    who = "; ".join(x for x in s["assessors"] if x)
+    head = f"reconciled: consensus of {who}"
+    if n:
+        head += f"; {n} decision{'s' if n != 1 else ''} by {s['adjudicated_by']}"
+        head += f" on {s['adjudicated_on']}"
+    lines = [head]
+    for d in s["decisions"]:
+        value = d["value"] if d["value"] is not None else "(blank)"
+        lines.append(f"  {d['path']}: took {d['take']}, {value} — {d['reason']}")
+    return lines

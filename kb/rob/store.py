@@ -167,6 +167,11 @@ def form_from_graph(graph: Any, node: Any) -> dict[str, Any]:
         else:
             entry: Any = {"judgement": value, "support": note} if note else value
             form.setdefault("judgements", {})[domain] = entry
+    from kb.rob.reconciliation import from_graph as reconciliation_from_graph
+
+    part = reconciliation_from_graph(graph, node)  # a stored consensus of two assessors
+    if part is not None:
+        form["reconciliation"] = part
     return form
 
 
