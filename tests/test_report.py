@@ -188,6 +188,17 @@ def test_the_pilot_page_links_each_number_to_its_provenance_row(files: dict[str,
     assert html.index('id="plain"') < html.index('id="pico"')
 
 
+def test_an_included_studys_summary_names_the_review_and_links_its_page(
+    files: dict[str, bytes],
+) -> None:
+    """As ``ekb summary --plain``: a study the shipped review includes says so (not rated)."""
+    page = files["studies/il2-refractory-ln-2021.html"].decode()
+    assert "A review in this knowledge base includes this study" in page
+    assert '<a href="../reviews/il2-sle-ln-worked-example.html">The review\'s page</a>' in page
+    excluded = files["studies/bliss-ln-furie-2020.html"].decode()
+    assert "il2-sle-ln-worked-example.html" not in excluded
+
+
 def test_a_finding_without_numbers_reads_not_reported(files: dict[str, bytes]) -> None:
     reported = [
         p

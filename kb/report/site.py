@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from kb.errors import CouldNotRun, UsageError
-from kb.namespaces import EKB, shorten
+from kb.namespaces import EKB, RES, shorten
 from kb.report.evidence_map import (
     CERTAINTY_STYLE,
     UNRATED_STYLE,
@@ -182,7 +182,17 @@ def render_site(site: SiteData, ontology: OntologyDoc) -> dict[str, bytes]:
                 "interventions": [r for r in site.evidence_map if r["condition"] == iri],
             }
         )
-    common = {"site": site, "hrefs": hrefs, "certainty_styles": CERTAINTY_STYLE}
+    # A plain summary may cite a review of the knowledge base: it links to the review's page
+    # when the site has one (``--review`` writes only that review's page).
+    review_pages = {
+        f"{RES}review/{r.review_id}": f"reviews/{r.review_id}.html" for r in site.reviews
+    }
+    common = {
+        "site": site,
+        "hrefs": hrefs,
+        "certainty_styles": CERTAINTY_STYLE,
+        "review_pages": review_pages,
+    }
     files["index.html"] = _page(env, "index.html.j2", root="", maps=maps, **common)
     for study in site.studies:
         files[hrefs[study.study_id]] = _page(
