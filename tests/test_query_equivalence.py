@@ -24,6 +24,7 @@ from kb.store import EmbeddedStore
 
 BEFORE = Path(__file__).parent / "data" / "queries-before"
 N_SYNTHETIC = 200
+EKB = "https://w3id.org/evidence-kb/ontology#"
 
 #: Parameter values to try, by parameter name: each exists in the shipped
 #: vocabularies and in the store below.
@@ -95,3 +96,32 @@ def test_the_cases_are_not_all_empty(store: EmbeddedStore) -> None:
     ]
     # A few combinations legitimately match nothing; most must match something.
     assert len(empty) < len(CASES) // 4, empty
+
+
+def test_a_safety_finding_without_an_arm_is_one_row_without_arm_or_agents(tmp_path: Path) -> None:
+    """The one place the rows changed on purpose: the earlier ``safety`` text joined a
+    finding that names no arm with every arm of the knowledge base (its agents
+    subquery was an OPTIONAL outside the arm's, compatible with any ``?arm``)."""
+    generate_kb(3, tmp_path, seed=1)
+    study = tmp_path / "studies" / "syn-000002.ttl"
+    text = study.read_text(encoding="utf-8")
+    start = text.index(" a ekb:SafetyFinding ;\n")
+    arm_line = text.index("    ekb:arm ", start)
+    study.write_text(text[:arm_line] + text[text.index("\n", arm_line) + 1 :], encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("EKB_CACHE", "never")
+        kb_store = EmbeddedStore.open_kb(tmp_path)
+    rows = [
+        row
+        for row in queries.run_query(kb_store, "safety", {}).rows
+        if str(row["study_id"]) == "syn-000002"
+    ]
+    armless = [row for row in rows if "arm" not in row]
+    assert len(armless) == 1
+    assert "agents" not in armless[0] and "arm_label" not in armless[0]
+    assert all("agents" in row for row in rows if "arm" in row)
+    old = queries.load_query_file(BEFORE / "safety.rq")
+    old_rows = kb_store.select(queries.bind(kb_store, old, {})).rows
+    arms = kb_store.select(f"SELECT DISTINCT ?a WHERE {{ ?a a <{EKB}Arm> ; <{EKB}receives> [] }}")
+    old_study_rows = [r for r in old_rows if str(r["study_id"]) == "syn-000002"]
+    assert len(old_study_rows) == len(rows) - 1 + len(arms.rows)
