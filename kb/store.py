@@ -160,6 +160,37 @@ class EmbeddedStore:
             (_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in result
         ]
 
+    def triples_of_subjects(self, query: str) -> Iterator[tuple[str, str, str, Identifier]]:
+        """For a SELECT of ``(?group ?s)`` rows: every triple of each ``?s`` (in any
+        graph, the union queries see), as ``(group, s, predicate, object)``.
+
+        A subject in several rows is read once, under its first group. Only the
+        objects become rdflib terms (each distinct one once): at 10,000 studies,
+        reading an export's records this way takes seconds where one
+        ``SELECT ?s ?p ?o`` took minutes (it returned each triple once per path to
+        its subject, and made a term of every cell).
+        """
+        _reject_updates(query, self.allow_service)
+        try:
+            result = self._store.query(query, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise UsageError(f"SPARQL syntax error: {exc}") from exc
+        if not isinstance(result, ox.QuerySolutions) or len(result.variables) != 2:
+            raise UsageError("expected a SELECT of two variables")
+        seen: set[object] = set()
+        convert: dict[object, Identifier] = {}
+        for solution in result:
+            group, subject = solution[0], solution[1]
+            if group is None or subject is None or subject in seen:
+                continue
+            seen.add(subject)
+            for quad in self._store.quads_for_pattern(subject, None, None, None):
+                o = quad.object
+                term = convert.get(o)
+                if term is None:
+                    term = convert[o] = _to_rdflib(o)
+                yield group.value, subject.value, quad.predicate.value, term
+
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 

@@ -125,3 +125,26 @@ def test_a_safety_finding_without_an_arm_is_one_row_without_arm_or_agents(tmp_pa
     arms = kb_store.select(f"SELECT DISTINCT ?a WHERE {{ ?a a <{EKB}Arm> ; <{EKB}receives> [] }}")
     old_study_rows = [r for r in old_rows if str(r["study_id"]) == "syn-000002"]
     assert len(old_study_rows) == len(rows) - 1 + len(arms.rows)
+
+
+class _QueryOnly:
+    """The store seen through queries alone (as a remote or rdflib store is)."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self.select = store.select
+        self.ask = store.ask
+
+
+def test_the_export_reads_the_same_tables_from_triples_as_through_one_query(
+    store: EmbeddedStore,
+) -> None:
+    from kb.export.tables import extract, selection_for_all
+
+    selection = selection_for_all(store)
+    fast = extract(store, selection)
+    plain = extract(_QueryOnly(store), selection)  # type: ignore[arg-type]
+    assert fast.graph.study_of == plain.graph.study_of
+    for table, other in zip(fast.tables(), plain.tables(), strict=True):
+        assert table.name == other.name and table.columns == other.columns
+        assert table.rows == other.rows, table.name
+        assert table.rows or table.name not in {"characteristics", "arms", "sources"}
