@@ -429,7 +429,14 @@ def describe(d: Discrepancy) -> str:
 
     b = d.basis
     if b.get("method") == "no match":
-        basis = f"no match (best {b.get('best_score')} below {b.get('threshold')})"
+        score, threshold = b.get("best_score"), b.get("threshold")
+        if score is None:
+            basis = "no match (nothing to compare with)"
+        elif threshold is not None and score >= threshold:
+            # Outcomes pair one to one: the closest one was taken by a better-matching outcome.
+            basis = f"no match (best {score}, matched to another outcome)"
+        else:
+            basis = f"no match (best {score} below {threshold})"
     elif "score" in b:
         basis = f"{b['method']} {b['score']}"
     else:

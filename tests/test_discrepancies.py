@@ -211,3 +211,20 @@ def test_unknown_study_or_missing_registry_record_is_a_usage_error(kb: Path) -> 
 def test_similarity_ignores_case_punctuation_and_word_order() -> None:
     assert similarity("EASI-75 response at Week 16", "at week 16: easi 75 response") == 1.0
     assert similarity("EASI-75 response", "Serum IgE") < 0.5
+
+
+def test_the_text_basis_of_an_unmatched_outcome_says_why_it_is_unmatched() -> None:
+    from kb.discrepancies import Discrepancy, describe
+
+    side = {"role": "primary", "label": "synthetic outcome", "locator": "x", "outcome": "o"}
+
+    def basis(**b: Any) -> str:
+        d = Discrepancy("omitted", side, None, {"method": "no match", **b})
+        return describe(d).split("basis: ", 1)[1]
+
+    assert basis(best_score=0.41, threshold=0.75) == "no match (best 0.41 below 0.75)"
+    # Outcomes pair one to one: a close candidate can be taken by a closer outcome.
+    assert basis(best_score=0.992, threshold=0.75) == (
+        "no match (best 0.992, matched to another outcome)"
+    )
+    assert basis(best_score=None, threshold=0.75) == "no match (nothing to compare with)"

@@ -94,6 +94,8 @@ def test_single_study_plot_has_no_diamond_and_says_it_is_not_pooled() -> None:
     assert gids(fig, "pooled-diamond") == []
     assert any("without pooling" in t for t in texts(fig))
     assert len(gids(fig, "study-row-")) == 1
+    # No pooling model is named in the title for a study shown as reported.
+    assert fig._suptitle.get_text().endswith("\u2014 one study, not pooled")
 
 
 def test_png_is_written_atomically_with_a_sensible_size(tmp_path: Path) -> None:

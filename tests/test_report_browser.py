@@ -4,7 +4,8 @@ The site is built once by the real CLI in a subprocess, then every page is opene
 disk: the pilot's numbers must render, no page may log a console error or request
 anything outside the site's folder, and every internal link (pages and #fragments)
 must resolve. Screenshots are saved with the test output (the path is printed; set
-``EKB_SCREENSHOTS=DIR`` to keep them elsewhere, e.g. ``docs/``).
+``EKB_SCREENSHOTS=DIR`` to keep them elsewhere: with ``docs`` they replace the README's
+report-*.png).
 
 Without Chromium and chromedriver the tests skip, saying why, unless ``CI`` is set:
 then a missing browser fails (``.ci/run`` installs it with apt-get).
@@ -175,7 +176,7 @@ def test_index_shows_counts_evidence_maps_and_no_console_errors(
         )
         assert name.startswith("Evidence map:"), name
     assert "Refractory lupus nephritis" in _text(browser)
-    browser.save_screenshot(str(shots / "index.png"))
+    browser.save_screenshot(str(shots / "report-index.png"))
 
 
 def test_the_search_box_finds_the_pilot_by_intervention(browser: Any, site: Path) -> None:
@@ -213,9 +214,9 @@ def test_the_pilot_page_renders_its_numbers_each_linked_to_its_provenance(
     row = browser.find_element("id", "result-proteinuria-improvement-50-w12--events")
     assert "7 (70%) achieved 50% or more improvement" in row.text
     assert "plain-language summary" in row.text and "paragraph 7" in row.text
-    browser.save_screenshot(str(shots / "pilot.png"))
+    browser.save_screenshot(str(shots / "report-pilot.png"))
     browser.execute_script("document.getElementById('results').scrollIntoView()")
-    browser.save_screenshot(str(shots / "pilot-results.png"))
+    browser.save_screenshot(str(shots / "report-pilot-results.png"))
 
 
 def test_the_review_page_shows_its_flow_diagram_and_forest_plots(
@@ -236,7 +237,16 @@ def test_the_review_page_shows_its_flow_diagram_and_forest_plots(
         assert img.get_attribute("alt")
     # The pilot's 7 of 10 as a proportion in the proteinuria forest plot's table.
     assert "0.70 (0.38 to 0.90)" in text
-    browser.save_screenshot(str(shots / "review.png"))
+    # The Summary of Findings (RR of the one trial with CRR data; certainty not rated, as
+    # `ekb sof` says) and the risk-of-bias section saying that nothing was assessed.
+    assert "RR 3.23 (95% CI 0.83 to 12.61)" in text
+    assert browser.find_element("css selector", "#sof-complete-renal-response .certainty").text == (
+        "not rated"
+    )
+    assert "No result has been assessed for risk of bias" in text
+    browser.save_screenshot(str(shots / "report-review.png"))
+    browser.execute_script("document.getElementById('sof').scrollIntoView()")
+    browser.save_screenshot(str(shots / "report-review-sof.png"))
 
 
 def _internal_links(driver: Any) -> list[str]:
@@ -304,7 +314,7 @@ def test_without_javascript_the_pages_still_show_everything_but_search(
         browser.get((site / "studies" / f"{PILOT}.html").as_uri())
         text = _text(browser)
         assert "7 of 10 participants" in text and "9.3% → 16.6%" in text
-        browser.save_screenshot(str(shots / "pilot-no-javascript.png"))
+        browser.save_screenshot(str(shots / "report-pilot-no-javascript.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 
@@ -320,6 +330,6 @@ def test_printed_pages_drop_navigation_and_search_and_keep_the_tables(
         _open(browser, site / "studies" / f"{PILOT}.html")
         assert browser.find_element("id", "results").is_displayed()
         assert "9.3% → 16.6%" in _text(browser)
-        browser.save_screenshot(str(shots / "pilot-print.png"))
+        browser.save_screenshot(str(shots / "report-pilot-print.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

@@ -224,8 +224,11 @@ def test_every_downgrade_has_a_reason_and_a_rule(sof: dict[str, Any]) -> None:
     # RoB.W75: a (low) carries < 75% of the weight; b is some concerns, c high
     assert by["risk of bias"]["suggested"] == "serious" and by["risk of bias"]["rule"] == "RoB.W75"
     assert by["publication bias"]["suggested"] == "not assessable"  # 3 < 10 studies
-    assert by["indirectness"]["suggested"] == "left to the reviewer"
-    assert cert["rating"] is None  # indirectness has no final rating yet: not rated, no guess
+    # IND.PICO: each trial's population (lupus nephritis), drug arm (low-dose IL-2) and
+    # placebo arm are the question's concepts (tests/test_grade_directness.py has the rest).
+    assert by["indirectness"]["suggested"] == "not serious"
+    assert by["indirectness"]["rule"] == "IND.PICO"
+    assert cert["rating"] is not None
     for d in cert["domains"]:
         if d["final"] in ("serious", "very serious", "extremely serious"):
             assert d["reason"] and d["rule"]

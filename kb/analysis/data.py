@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +72,10 @@ class StudyRecord:
     source: str | None = None
     source_type: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The arms (IRIs) on each side of the comparison, for checking them against a
+    #: review's question (GRADE indirectness); empty when not read from a knowledge base.
+    experimental_arms: tuple[str, ...] = ()
+    comparator_arms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,10 @@ def _pair(
         "n2i": c2[2],
     }
     return values, comparison, e2[2] + c2[2], notes
+
+
+def _arms_with_role(analyses: Sequence[_Analysis], roles: Collection[str]) -> tuple[str, ...]:
+    return tuple(sorted({a.arm for u in analyses for a in u.arms if a.role in roles}))
 
 
 def _rank(kind: str):  # type: ignore[no-untyped-def]
@@ -562,6 +570,8 @@ def from_rows(
                 source=info["source"],
                 source_type=info["source_type"],
                 notes=notes,
+                experimental_arms=_arms_with_role(used, EXPERIMENTAL_ROLES),
+                comparator_arms=_arms_with_role(used, COMPARATOR_ROLES),
             )
         )
     excluded.sort(key=lambda e: (e.study, e.reason, e.detail or ""))

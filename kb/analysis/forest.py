@@ -295,7 +295,9 @@ def forest_figure(report: MetaReport) -> Figure:
     ax.set_xlabel(xlabel, fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     title = report.title or "Forest plot"
-    fig.suptitle(f"{title} \u2014 {report.method}", fontsize=10, y=1 - 0.12 / height, va="top")
+    # The method names the pooling model; one study is shown as reported, with no model.
+    how = report.method if report.model is not None else "one study, not pooled"
+    fig.suptitle(f"{title} \u2014 {how}", fontsize=10, y=1 - 0.12 / height, va="top")
     return fig
 
 

@@ -71,6 +71,19 @@ def kb_option(func: F) -> F:
     )(func)
 
 
+def format_option(*choices: str, help: str | None = None) -> Callable[[F], F]:
+    """``-f/--format``, one of ``choices`` (the first is the default), as ``fmt``."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def output_option(func: F) -> F:
     """``-o/--output FILE``: write there (atomically) instead of stdout."""
     return click.option(

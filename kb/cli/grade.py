@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.common import handle_errors, kb_option
+from kb.cli.common import format_option, handle_errors, kb_option
 
 
 @click.group("grade")
@@ -32,14 +32,7 @@ def add_command(form: Path, review: str, force: bool, kb_dir: Path | None) -> No
 @grade_group.command("show")
 @click.argument("review")
 @click.option("--outcome", default=None, help="Only this outcome of the question.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json")
 @kb_option
 @handle_errors
 def show_command(review: str, outcome: str | None, fmt: str, kb_dir: Path | None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kb.cli.common import handle_errors, kb_option, output_option
+from kb.cli.common import format_option, handle_errors, kb_option, output_option
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -67,13 +67,10 @@ def add(form: Path, kb_dir: Path | None, force: bool) -> None:
 
 @review_group.command("show")
 @click.argument("review")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["yaml", "md", "ttl"]),
-    default="yaml",
-    show_default=True,
+@format_option(
+    "yaml",
+    "md",
+    "ttl",
     help="yaml: the review form (ekb review add takes it back); md: a page; ttl: canonical Turtle.",
 )
 @kb_option
@@ -87,14 +84,7 @@ def show(review: str, fmt: str, kb_dir: Path | None, output: Path | None) -> Non
 
 
 @review_group.command("list")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json")
 @kb_option
 @handle_errors
 def list_command(fmt: str, kb_dir: Path | None) -> None:
@@ -130,9 +120,7 @@ def list_command(fmt: str, kb_dir: Path | None) -> None:
 
 @review_group.command("status")
 @click.argument("review")
-@click.option(
-    "-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @kb_option
 @handle_errors
 def status(review: str, fmt: str, kb_dir: Path | None) -> None:
@@ -157,13 +145,9 @@ def status(review: str, fmt: str, kb_dir: Path | None) -> None:
     default=None,
     help="flow.svg or flow.png: the diagram; flow.csv: the PRISMA2020 R package's input CSV.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
     help="What goes to standard output: the counts by box as text or JSON.",
 )
 @kb_option

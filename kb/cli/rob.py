@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.common import handle_errors, output_option
+from kb.cli.common import format_option, handle_errors, kb_option, output_option
 
 
 @click.group("rob")
@@ -46,13 +46,9 @@ def _format_check(assessment: object, fmt: str) -> str:
 
 @rob_group.command("check")
 @click.argument("form", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
+@format_option(
+    "table",
+    "json",
     help="Output format.",
 )
 @output_option
@@ -164,14 +160,7 @@ def plot_command(forms: tuple[Path, ...], kind: str, output: Path, title: str | 
 @click.argument("forms", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--review", "review", required=True, help="The review the assessments belong to.")
 @click.option("--force", is_flag=True, default=False, help="Replace an existing assessment.")
-@click.option(
-    "--kb",
-    "kb_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="EKB_KB",
-    default=None,
-    help="Knowledge base folder (default: $EKB_KB, else the shipped KB).",
-)
+@kb_option
 @handle_errors
 def add_command(forms: tuple[Path, ...], review: str, force: bool, kb_dir: Path | None) -> None:
     """Check RoB forms against REVIEW (its outcomes, its included studies) and store them in
@@ -201,24 +190,16 @@ def add_command(forms: tuple[Path, ...], review: str, force: bool, kb_dir: Path 
 @rob_group.command("show")
 @click.argument("review")
 @click.option("--outcome", default=None, help="Only this outcome of the question.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "robvis"]),
-    default="table",
-    show_default=True,
-    help="Table, JSON, or the robvis CSV (with the meta-analysis Weight when --outcome is given).",
+@format_option(
+    "table",
+    "json",
+    "robvis",
+    "fhir",
+    help="Table, JSON, the robvis CSV (with the meta-analysis Weight when --outcome is given), "
+    "or a FHIR R5 Bundle of ArtifactAssessment resources (EBM IG RiskOfBias).",
 )
 @output_option
-@click.option(
-    "--kb",
-    "kb_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="EKB_KB",
-    default=None,
-    help="Knowledge base folder (default: $EKB_KB, else the shipped KB).",
-)
+@kb_option
 @handle_errors
 def show_command(
     review: str, outcome: str | None, fmt: str, output: Path | None, kb_dir: Path | None
@@ -250,6 +231,10 @@ def show_command(
         text = format_csv(header, rows)
         for a in left_out:
             click.echo(f"ekb: not assessed, left out: {a.study} ({a.not_assessed})", err=True)
+    elif fmt == "fhir":
+        from kb.rob.fhir import bundle
+
+        text = json.dumps(bundle(found, review), indent=2, ensure_ascii=False) + "\n"
     else:
         text = "".join(_format_check(a, "table") + "\n" for a in found)
     if output is not None:

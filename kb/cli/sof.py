@@ -10,18 +10,17 @@ from pathlib import Path
 
 import click
 
-from kb.cli.common import handle_errors, kb_option, output_option
+from kb.cli.common import format_option, handle_errors, kb_option, output_option
 
 
 @click.command("sof")
 @click.argument("review")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "html", "xlsx", "json", "fhir"]),
-    default="md",
-    show_default=True,
+@format_option(
+    "md",
+    "html",
+    "xlsx",
+    "json",
+    "fhir",
     help="Markdown, HTML, Excel (needs -o), JSON, or a FHIR R5 Bundle of Evidence.",
 )
 @click.option("--outcome", default=None, help="Only this outcome (a key of the question).")

@@ -147,6 +147,7 @@ def suggest(
     thresholds: tuple[float, float] | None = None,
     threshold_source: str = "",
     mismatches: Sequence[tuple[str, str]] | None = None,
+    indirectness_detail: str | None = None,
 ) -> tuple[tuple[str, str], list[Suggestion], rules.OIS | None]:
     """The starting level and one suggestion per GRADE domain, by the rules in :mod:`rules`.
 
@@ -179,7 +180,7 @@ def suggest(
         ois=ois,
     )
     pub = rules.publication_bias(list(ev.yi), list(ev.vi))
-    ind = rules.indirectness(mismatches)
+    ind = rules.indirectness(mismatches, indirectness_detail)
     observational = start[0] == "low"
     up = [
         rules.large_effect(ev.estimate, ratio, observational),

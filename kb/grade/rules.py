@@ -359,30 +359,36 @@ def publication_bias(yi: Sequence[float], vi: Sequence[float]) -> Suggestion:
 # ------------------------------------------------------------------------ indirectness
 
 
-def indirectness(mismatches: Sequence[tuple[str, str]] | None) -> Suggestion:
+def indirectness(
+    mismatches: Sequence[tuple[str, str]] | None, detail: str | None = None
+) -> Suggestion:
     """Indirectness where the recorded data can tell.
 
     :param mismatches: ``(study, what differs from the question)`` found by comparing the
-        studies' recorded concepts with the question's PICO; ``None`` when they could not be
-        compared (the reviewer judges).
+        studies' recorded concepts with the question's PICO (:mod:`kb.grade.directness`);
+        ``None`` when they could not be compared (the reviewer judges).
+    :param detail: what was compared and what could not be told, for the reason.
     """
+    extra = f" ({detail})" if detail else ""
     if mismatches is None:
         return Suggestion(
             "indirectness",
             REVIEWER,
             "IND.REV",
-            "the recorded data cannot show whether the evidence is direct",
+            "the recorded data cannot show whether the evidence is direct" + extra,
         )
     if not mismatches:
         return Suggestion(
             "indirectness",
             NOT_SERIOUS,
             "IND.PICO",
-            "every study's recorded population, intervention and outcome "
-            "concepts are those of the question",
+            "every study's recorded concepts are those of the question, or narrower" + extra,
         )
     return Suggestion(
-        "indirectness", SERIOUS, "IND.PICO", "; ".join(f"{s}: {w}" for s, w in mismatches)
+        "indirectness",
+        SERIOUS,
+        "IND.PICO",
+        "; ".join(f"{s}: {w}" for s, w in mismatches) + extra,
     )
 
 

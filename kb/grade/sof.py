@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import CheckFailed, UsageError
-from kb.grade import evidence, rules
+from kb.grade import directness, evidence, rules
 from kb.grade.rating import Certainty, rate
 
 FORMATS = ("md", "html", "xlsx", "json", "fhir")
@@ -188,8 +188,14 @@ def build(
                 reasons[s.study] = "no risk-of-bias assessment recorded in the review"
         ev = evidence.from_meta(inp, report, rob=rob, rob_reasons=reasons)
         thresholds = _thresholds(o, ev.measure)
+        entered = {s.study for s in report.studies}
+        direct = directness.compare(q, [s for s in kept if s.study in entered], kb)
         start, sugg, _ois = evidence.suggest(
-            ev, thresholds, o.threshold_source or "review question"
+            ev,
+            thresholds,
+            o.threshold_source or "review question",
+            mismatches=direct.for_rule,
+            indirectness_detail=direct.detail(),
         )
         cert = rate(start, sugg, finals_all.get(o.key), where=f"grade[{o.key}]")
         row.usable = True

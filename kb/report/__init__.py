@@ -1,9 +1,10 @@
 """``ekb report``: the knowledge base as a self-contained static HTML site.
 
 One page per study (plain-language summary, PICO, regimen, results, safety,
-comparisons, claims, and every number linked to where it was read), an index with
-the evidence map per condition and a client-side search, the ontology's
-documentation, and one page per review when the knowledge base holds reviews.
+comparisons, claims, registry discrepancies, and every number linked to where it was
+read), an index with the evidence map per condition and a client-side search, the
+ontology's documentation, and one page per review when the knowledge base holds reviews
+(with its Summary of Findings and risk-of-bias traffic lights).
 No server and no network: every file the pages use is in the site's folder.
 
 Public entry points: :func:`build_report` (gather, render and write) and
@@ -36,10 +37,14 @@ def render_report(
     from kb import paths
     from kb.report.model import gather_site
     from kb.report.ontology_doc import load_ontology_doc
+    from kb.report.registry import gather_registry
     from kb.report.reviews import gather_reviews
     from kb.report.site import render_site
 
     site = gather_site(store, condition=condition)
+    registry = gather_registry(store)
+    for study in site.studies:
+        study.registry = registry.get(study.study_id)
     site.reviews = gather_reviews(store, kb_dir, review=review, site=site)
     return render_site(site, load_ontology_doc(paths.ontology_file()))
 

@@ -63,6 +63,8 @@ class StudyData:
     sources: list[Row]
     #: provenance anchors that exist on the page (record IRI, property IRI)
     provenance_keys: set[tuple[str, str]] = field(default_factory=set)
+    #: registered vs published (kb.report.registry.RegistryView), None when not gathered
+    registry: Any = None
 
     @property
     def title(self) -> str:

@@ -1,26 +1,30 @@
-"""Review pages: the question, PRISMA 2020 flow, included studies, a forest plot per
-outcome of interest, and the plain-language answer to the review's question.
+"""Review pages: the question, PRISMA 2020 flow, included studies, the Summary of Findings,
+a forest plot per outcome of interest, the risk-of-bias traffic lights, and the
+plain-language answer to the review's question.
 
 Everything is derived here from what the review file records (:mod:`kb.sysreview`) and
 what the studies record (the canned queries): PRISMA counts by
 :func:`kb.sysreview.prisma_counts`, the flow diagram by :func:`kb.sysreview.draw_flow`,
 pooled effects by :func:`kb.analysis.meta.analyse` over the ``meta-input`` rows of the
 review's included studies, the forest plots by :func:`kb.analysis.forest.save_forest`, the
-answer by :func:`kb.plain.answer_question`. Nothing is computed for the page alone.
+answer by :func:`kb.plain.answer_question`, the Summary of Findings and the risk-of-bias
+table and plot by :mod:`kb.report.review_evidence` (over ``kb.grade.sof`` and
+``kb.rob.robvis``). Nothing is computed for the page alone.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KbError
+from kb.report.figures import svg_bytes
 from kb.store import Store
 
 if TYPE_CHECKING:
     from kb.report.model import SiteData
+    from kb.report.review_evidence import RobView, SofView
 
 
 #: The boxes of the PRISMA 2020 flow for databases and registers, in the template's order
@@ -77,6 +81,7 @@ class OutcomePanel:
     forest_svg: bytes | None = None
     #: per study: (label, effect with its CI as text), the plot's numbers as a table
     effects: list[tuple[str, str]] = field(default_factory=list)
+    effect_header: str = "Effect (CI)"  # the measure and CI level of ``effects``
     excluded: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -94,14 +99,8 @@ class ReviewPage:
     population: list[str] = field(default_factory=list)
     interventions: list[str] = field(default_factory=list)
     comparators: list[str] = field(default_factory=list)
-
-
-def _svg_bytes(write: Any) -> bytes:
-    """Run ``write(path)`` into a temporary SVG file and return its bytes."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "figure.svg"
-        write(path)
-        return path.read_bytes()
+    sof: SofView | None = None
+    rob: RobView | None = None
 
 
 def _fmt(x: float) -> str:
@@ -145,15 +144,16 @@ def _outcome_panel(store: Store, review: Any, outcome: Any, label_of: Any) -> Ou
             f"{_fmt(p.ub)}), {report.k} studies, I² {report.model.i2:.0f}% ({report.method})"
         )
     elif report.k == 1:
-        panel.pooled = f"one study ({measure}): not pooled"
+        panel.pooled = f"One study, so nothing is pooled; measure: {measure}"
     panel.forest = f"{review.id}--forest-{outcome.key}.svg"
-    panel.forest_svg = _svg_bytes(lambda path: save_forest(report, path))
+    panel.forest_svg = svg_bytes(lambda path: save_forest(report, path))
     panel.forest_alt = (
         f"Forest plot of {label}: {report.k} "
         f"{'study' if report.k == 1 else 'studies'} ({measure}). "
         + (f"Pooled: {panel.pooled}. " if report.pooled is not None else "")
         + "The same numbers are listed in the table below the plot."
     )
+    panel.effect_header = f"{measure} ({int(report.level * 100)}% CI)"
     panel.effects = [
         (s.label, f"{_fmt(s.est)} ({_fmt(s.lb)} to {_fmt(s.ub)})") for s in report.studies
     ]
@@ -168,6 +168,7 @@ def gather_reviews(
     :raises UsageError: ``review`` names no review of the knowledge base.
     """
     from kb.plain import answer_question
+    from kb.report.review_evidence import rob_view, sof_view
     from kb.sysreview import list_reviews, load_review, prisma_counts
     from kb.sysreview.diagram import draw_flow
 
@@ -178,13 +179,19 @@ def gather_reviews(
         counts = prisma_counts(rv)
         figures: dict[str, bytes] = {}
         flow_name = f"{rv.id}--prisma.svg"
-        figures[flow_name] = _svg_bytes(lambda path, c=counts, t=rv.title: draw_flow(c, path, t))
+        figures[flow_name] = svg_bytes(lambda path, c=counts, t=rv.title: draw_flow(c, path, t))
         outcomes = []
         for outcome in rv.question.outcomes:
             panel = _outcome_panel(store, rv, outcome, rv.label)
             if panel.forest and panel.forest_svg is not None:
                 figures[panel.forest] = panel.forest_svg
             outcomes.append(panel)
+        sof = sof_view(rv.id, kb_dir)
+        weights = {r["outcome"]: r["weights"] for r in sof.table["outcomes"] if r["weights"]}
+        rob = rob_view(rv.id, kb_dir, {o.key: o.label for o in outcomes}, weights)
+        for rob_panel in rob.panels:
+            if rob_panel.figure and rob_panel.figure_svg is not None:
+                figures[rob_panel.figure] = rob_panel.figure_svg
         answer = answer_question(store, rv.question.text).to_json() if rv.question.text else None
         rows = prisma_rows(counts)
         flow_alt = "PRISMA 2020 flow diagram: " + "; ".join(
@@ -204,6 +211,8 @@ def gather_reviews(
                 population=[rv.label(c) for c in rv.question.population],
                 interventions=[rv.label(c) for c in rv.question.interventions],
                 comparators=[rv.label(c) for c in rv.question.comparators],
+                sof=sof,
+                rob=rob,
             )
         )
     return pages

@@ -9,8 +9,9 @@ the triples is the ontology's "Reviews" section; instances sit under
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 _STUDY = f"{RES}study/"
 _STAGES = (("title_abstract", "title-abstract"), ("full_text", "full-text"))
+T = TypeVar("T")
 
 
 class NotAReview(CheckFailed):
@@ -231,32 +233,24 @@ class _In:
         v = self.one(s, p)
         return None if v is None else str(v)
 
-    def date(self, s: str, p: str) -> dt.date | None:
+    def _typed(self, s: str, p: str, parse: Callable[[str], T], what: str) -> T | None:
+        """The value of ``p`` read by ``parse``; a value it refuses fails naming ``what``."""
         v = self.one(s, p)
         if v is None:
             return None
         try:
-            return dt.date.fromisoformat(str(v))
-        except ValueError:
-            raise self.fail(s, f"{p.rsplit('#', 1)[-1]} is not a date: {v}") from None
+            return parse(str(v))
+        except (ValueError, ArithmeticError):
+            raise self.fail(s, f"{p.rsplit('#', 1)[-1]} is not {what}: {v}") from None
+
+    def date(self, s: str, p: str) -> dt.date | None:
+        return self._typed(s, p, dt.date.fromisoformat, "a date")
 
     def integer(self, s: str, p: str) -> int | None:
-        v = self.one(s, p)
-        if v is None:
-            return None
-        try:
-            return int(str(v))
-        except ValueError:
-            raise self.fail(s, f"{p.rsplit('#', 1)[-1]} is not a whole number: {v}") from None
+        return self._typed(s, p, int, "a whole number")
 
     def decimal(self, s: str, p: str) -> Decimal | None:
-        v = self.one(s, p)
-        if v is None:
-            return None
-        try:
-            return Decimal(str(v))
-        except ArithmeticError:
-            raise self.fail(s, f"{p.rsplit('#', 1)[-1]} is not a number: {v}") from None
+        return self._typed(s, p, Decimal, "a number")
 
     def word(self, s: str, p: str, table: dict[str, str], required: bool = False) -> str | None:
         v = self.iri(s, p)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import CouldNotRun, RdfSyntaxError
-from kb.validation.file_checks import _file_report, foreign_subjects
+from kb.validation.file_checks import _file_report, foreign_subjects, one_denominator_findings
 from kb.validation.model import _EKB, _SH, FileReport, Finding
 from kb.validation.shacl_report import _findings_from_report
 from kb.validation.turtle import _read_bytes
@@ -97,8 +97,9 @@ class _ParsedFile:
         )
 
     def report(self, findings: list[Finding]) -> FileReport:
+        triples = ((_ox_text(q.subject), q.predicate.value, _ox_text(q.object)) for q in self.quads)
         return _file_report(
-            findings,
+            findings + one_denominator_findings(triples),
             self.studies,
             self.blank_subjects,
             self.related,

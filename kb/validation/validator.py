@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kb import paths
 from kb.errors import CouldNotRun, UsageError
-from kb.validation.file_checks import _file_report, foreign_subjects
+from kb.validation.file_checks import _file_report, foreign_subjects, one_denominator_findings
 from kb.validation.model import _EKB, _SH, FileReport
 from kb.validation.shacl_report import (
     _compact_sparql,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
 #: Bump when the meaning of a cached report changes (part of every cache key).
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 #: SHACL engines: ``auto`` picks one (see :meth:`StudyValidator.engine_for`).
 ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
@@ -273,6 +273,7 @@ class StudyValidator:
             for f in _findings_from_report(report_graph, self._messages)
             if f.focus in own_subjects
         ]
+        findings += one_denominator_findings((str(s), str(p), str(o)) for s, p, o in file_graph)
         study_type = _term(_EKB + "Study")
         studies = sorted(str(s) for s in file_graph.subjects(RDF.type, study_type))
         blank = {s for s in file_graph.subjects() if isinstance(s, BNode)}
