@@ -209,8 +209,17 @@ def _suggestions(**ratings: str) -> list[rules.Suggestion]:
     ],
 )
 def test_certainty_from_final_ratings(start: str, ratings: dict[str, str], expected: str) -> None:
-    cert = rate((start, "synthetic"), _suggestions(**ratings))
+    # A reviewer confirms one domain as suggested; the others keep their suggestions.
+    confirmed = {"indirectness": FinalRating(rules.NOT_SERIOUS, "synthetic")}
+    cert = rate((start, "synthetic"), _suggestions(**ratings), confirmed)
     assert cert.rating == expected
+    # Without any rating recorded by a reviewer the same suggestions give no certainty.
+    unconfirmed = rate((start, "synthetic"), _suggestions(**ratings))
+    assert unconfirmed.rating is None
+    assert unconfirmed.how == (
+        "not rated: no reviewer has recorded GRADE ratings for this outcome "
+        f"(the suggestions alone would give {expected}: {cert.how})"
+    )
 
 
 def test_final_rating_changes_need_a_reason_and_stay_on_scale() -> None:

@@ -600,3 +600,168 @@ def test_a_clear_difference_against_the_treatment_does_not_meet_the_main_goal(
     )
     answer = answer_question(store, "Does hydroxychloroquine help lupus?").plain_text()
     assert "Bottom line: the one randomised trial we hold did not meet its main goal." in answer
+
+
+# --------------------------------------------------------------------------
+# Second reading of the seed question and five other phrasings (this session)
+# --------------------------------------------------------------------------
+
+
+def _active_comparator_trials_missing_their_goal() -> list[tuple[str, str]]:
+    """(study id, comparator arm label) of every shipped randomised trial whose primary
+    comparison is against an arm with the role active comparator and shows no clear
+    difference (p >= 0.05, or a ratio's 95% CI that holds 1), read from the study files
+    with rdflib, not through kb.plain."""
+    from rdflib import Graph
+
+    found = []
+    for path in sorted((REPO / "kb" / "studies").glob("*.ttl")):
+        graph = Graph().parse(path)
+        rows = graph.query(
+            """PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>
+            PREFIX term: <https://w3id.org/evidence-kb/vocab/term/>
+            PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+            SELECT ?id ?label ?p ?lo ?hi WHERE {
+                ?s ekb:studyId ?id .
+                ?c a ekb:Comparison ; ekb:outcome ?o ; ekb:comparatorArm ?arm .
+                ?o ekb:outcomeRole term:primary .
+                ?arm ekb:armRole term:active-comparator ; rdfs:label ?label .
+                OPTIONAL { ?c ekb:pValue ?p }
+                OPTIONAL { ?c ekb:ciLower ?lo ; ekb:ciUpper ?hi }
+                FILTER NOT EXISTS { ?c ekb:subgroup ?g }
+            }"""
+        )
+        for r in rows:
+            if r.p is not None:
+                unclear = float(r.p) >= 0.05
+            else:
+                unclear = r.lo is not None and float(r.lo) <= 1 <= float(r.hi)
+            if unclear:
+                found.append((str(r.id), str(r.label)))
+    return found
+
+
+def test_a_missed_goal_against_another_treatment_is_not_told_as_a_failed_treatment(
+    kb: OneReading,
+) -> None:
+    """ALMS compared mycophenolate with cyclophosphamide, an active treatment, and missed
+    its main goal: it did not show mycophenolate works better, which is not "it failed"."""
+    trials = _active_comparator_trials_missing_their_goal()
+    assert ("alms-induction-appel-2009", "intravenous cyclophosphamide") in trials
+    for study, _ in trials:
+        text = summarise_study(kb, study).plain_text()
+        assert "did not meet this main goal" not in text
+        assert re.search(
+            r"The study did not show that .+ works better than .+: the difference", text
+        )
+    section = [
+        s.text
+        for s in answer_question(kb, "I have lupus. What can I do to stop it?").sentences
+        if s.section == "Mycophenolate (MMF)"
+    ]
+    assert (
+        "The study did not show that mycophenolate mofetil works better than cyclophosphamide: "
+        "the difference could be chance." in section
+    )
+    assert section[-1] == (
+        "Bottom line: the one randomised trial we hold compared it with cyclophosphamide "
+        "and did not show that it works better."
+    )
+
+
+def test_missing_safety_numbers_are_said_to_be_missing_from_the_sources(kb: OneReading) -> None:
+    """TULIP-2 reported serious adverse events; the knowledge base does not hold them. The
+    answer must not read as if the study gave none."""
+    text = answer_question(kb, "Is anifrolumab safe?").plain_text()
+    assert "The sources we hold give no overall numbers on serious side effects." in text
+    assert "The studies we hold give no" not in text
+
+
+def test_two_trials_that_both_missed_read_neither(kb: OneReading) -> None:
+    section = [
+        s.text
+        for s in answer_question(kb, "I have lupus. What can I do to stop it?").sentences
+        if s.section == "Low-dose interleukin-2 (IL-2)" and s.text.startswith("Bottom line")
+    ]
+    assert section == [
+        "Bottom line: neither of the two randomised trials we hold met its main goal."
+    ]
+
+
+def _placebo_on_top_of_background() -> set[str]:
+    """Studies whose placebo group got the same background treatment as the treated
+    group (same text, or "same ..."), read from the study files with rdflib."""
+    from rdflib import Graph
+
+    found = set()
+    for path in sorted((REPO / "kb" / "studies").glob("*.ttl")):
+        graph = Graph().parse(path)
+        rows = list(
+            graph.query(
+                """PREFIX ekb: <https://w3id.org/evidence-kb/ontology#>
+                SELECT ?id ?role ?bg WHERE {
+                    ?s ekb:studyId ?id ; ekb:hasArm ?arm . ?arm ekb:armRole ?role .
+                    OPTIONAL { ?arm ekb:backgroundTherapy ?bg }
+                }"""
+            )
+        )
+        term = "https://w3id.org/evidence-kb/vocab/term/"
+        treated = {
+            str(r.bg) if r.bg else None for r in rows if str(r.role) == term + "experimental"
+        }
+        placebo = [
+            str(r.bg) if r.bg else None for r in rows if str(r.role) == term + "placebo-comparator"
+        ]
+        if placebo and len(treated) == 1 and None not in treated:
+            if all(
+                b is not None and (b in treated or b.lower().startswith("same")) for b in placebo
+            ):
+                found.add(str(rows[0].id))
+    return found
+
+
+def test_a_placebo_group_on_the_same_background_treatment_is_not_read_as_untreated(
+    kb: OneReading,
+) -> None:
+    """REGENCY's "placebo group" got mycophenolate and steroids like the obinutuzumab group;
+    "compared with 33% in the placebo group" alone reads as if they had no treatment."""
+    from kb.plain.sentences import SAME_BACKGROUND
+
+    expected = _placebo_on_top_of_background()
+    assert {"regency-furie-2025", "bliss-ln-furie-2020", "tulip2-morand-2020"} <= expected
+    assert "hcq-withdrawal-canadian-1991" not in expected  # its placebo group stopped HCQ
+    for study in SHIPPED_IDS:
+        received = [
+            s.text
+            for s in summarise_study(kb, study).sentences
+            if s.section == "What they received"
+        ]
+        assert (SAME_BACKGROUND in received) == (study in expected), study
+    answer = answer_question(kb, "Does obinutuzumab work?").plain_text()
+    assert answer.count(SAME_BACKGROUND) == 2  # NOBILITY and REGENCY
+
+
+def test_the_placebo_group_of_a_withdrawal_trial_is_said_to_have_stopped_the_drug(
+    kb: OneReading,
+) -> None:
+    """In the HCQ withdrawal trial the "placebo group" was switched from hydroxychloroquine
+    to placebo ("switch to placebo" in the data); the short name alone reads as patients
+    who never took it."""
+    from rdflib import Graph, URIRef
+
+    design = URIRef("https://w3id.org/evidence-kb/vocab/design/randomised-withdrawal-trial")
+    withdrawal = {
+        path.stem
+        for path in (REPO / "kb" / "studies").glob("*.ttl")
+        if (None, URIRef(EKB + "design"), design) in Graph().parse(path)
+    }
+    assert withdrawal == {"hcq-withdrawal-canadian-1991"}
+    said = (
+        "Everyone was taking hydroxychloroquine at the start. The placebo group was switched "
+        "to a dummy treatment; the hydroxychloroquine group kept taking hydroxychloroquine."
+    )
+    for study in SHIPPED_IDS:
+        texts = [s.text for s in summarise_study(kb, study).sentences]
+        assert (said in texts) == (study in withdrawal), study
+        assert not any("was switched to a dummy" in t for t in texts if t != said)
+    assert said in answer_question(kb, "Does hydroxychloroquine prevent flares?").plain_text()

@@ -531,3 +531,51 @@ def test_each_other_reconciliation_shape_reports_its_invalid_example(
     assert result.returncode == 1
     fired = {shape for shape in expected if f"[{shape}]" in result.stdout}
     assert fired == expected, result.stdout
+
+
+def test_a_concept_taken_from_either_side_is_written_as_its_concept_label(tmp_path: Path) -> None:
+    # b writes the outcome role in another case and spacing; the diff compares it by the
+    # concept it resolves to, and the consensus writes that concept's label, not b's wording
+    from kb.reconciliation import load_extraction, reconcile
+    from kb.reconciliation.__init__ import _vocab
+    from kb.reconciliation.decide import read_decisions
+
+    text = B.read_text(encoding="utf-8")
+    planted = "role: key secondary\n  definition: UPCR <0.5"
+    assert planted in text
+    b = tmp_path / "b.yaml"
+    b.write_text(text.replace(planted, planted.replace("key secondary", "KEY   Secondary")))
+    decisions = yaml.safe_load(DECISIONS.read_text(encoding="utf-8"))
+    decisions["decisions"]["outcomes[crr-w76].role"]["take"] = "b"
+    decisions["decisions"]["arms[obinutuzumab].interventions[0].route"]["take"] = "b"
+    d = tmp_path / "d.yaml"
+    d.write_text(yaml.safe_dump(decisions), encoding="utf-8")
+    vocab = _vocab(None)
+    result = reconcile(
+        load_extraction(str(A), None, vocab),
+        load_extraction(str(b), None, vocab),
+        read_decisions(d),
+        vocab,
+    )
+    [outcome] = [o for o in result.form["outcomes"] if o["key"] == "crr-w76"]
+    assert outcome["role"] == "key secondary"
+    [arm] = [x for x in result.form["arms"] if x["key"] == "obinutuzumab"]
+    assert arm["interventions"][0]["route"] == "intravenous"
+    [entry] = [
+        e
+        for e in result.form["reconciliation"]["decisions"]
+        if e["path"] == "outcomes[crr-w76].role"
+    ]
+    assert entry["value"] == "key secondary"
+    # the candidate keeps what b wrote
+    assert [c.get("value") for c in entry["candidates"]] == ["primary", "KEY   Secondary"]
+
+
+def test_a_missing_decisions_file_is_a_usage_error_and_nothing_is_written(tmp_path: Path) -> None:
+    from kb.errors import UsageError
+    from kb.reconciliation import reconcile_files
+
+    out = tmp_path / "consensus.yaml"
+    with pytest.raises(UsageError, match="nowhere.yaml: no such decisions file"):
+        reconcile_files(str(A), str(B), tmp_path / "nowhere.yaml", out)
+    assert not out.exists()

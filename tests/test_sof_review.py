@@ -228,7 +228,10 @@ def test_every_downgrade_has_a_reason_and_a_rule(sof: dict[str, Any]) -> None:
     # placebo arm are the question's concepts (tests/test_grade_directness.py has the rest).
     assert by["indirectness"]["suggested"] == "not serious"
     assert by["indirectness"]["rule"] == "IND.PICO"
-    assert cert["rating"] is not None
+    # The suggestions alone would rate it, but no reviewer has: not rated, and said why.
+    assert cert["rating"] is None
+    assert cert["how"].startswith("not rated: no reviewer has recorded GRADE ratings")
+    assert "the suggestions alone would give low" in cert["how"]
     for d in cert["domains"]:
         if d["final"] in ("serious", "very serious", "extremely serious"):
             assert d["reason"] and d["rule"]

@@ -61,4 +61,5 @@ def show_command(review: str, outcome: str | None, fmt: str, kb_dir: Path | None
                 f"{d.final or '-'}{mark}"
             )
             click.echo(f"  {'':24} {d.reason}")
-        click.echo(f"  certainty: {c.rating or 'not rated'} ({c.how})\n")
+        # ``how`` starts with "not rated: ..." when there is no rating.
+        click.echo(f"  certainty: {c.how if c.rating is None else f'{c.rating} ({c.how})'}\n")

@@ -64,14 +64,18 @@ def summary(
     Every sentence is traceable: -f json lists, for each sentence, the results,
     claims and sources it states.
     """
+    from kb.kbdir import resolve_kb
     from kb.plain import summarise_study
     from kb.queries import resolve_study
     from kb.store import open_store
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
     # The id is checked and turned into a bound IRI term here, so no text the
-    # user typed is ever pasted into a query.
-    _emit(_render(summarise_study(store, resolve_study(store, study)), fmt), output)
+    # user typed is ever pasted into a query. Reviews are read from the folder
+    # the store was loaded from (a remote endpoint has none).
+    reviews_from = None if endpoint else resolve_kb(kb_dir)
+    text = summarise_study(store, resolve_study(store, study), kb_dir=reviews_from)
+    _emit(_render(text, fmt), output)
 
 
 @click.command()
@@ -103,8 +107,12 @@ def ask(
     first, each with its benefit, safety and caveats, and says what it does
     not cover. It never recommends anything the knowledge base does not hold.
     """
+    from kb.kbdir import resolve_kb
     from kb.plain import answer_question
     from kb.store import open_store
 
     store = open_store(kb_dir, endpoint=endpoint, timeout=timeout)
-    _emit(_render(answer_question(store, question), fmt), output)
+    # Reviews are read from the folder the store was loaded from; a remote
+    # endpoint has no such folder, so its answers use the studies alone.
+    reviews_from = None if endpoint else resolve_kb(kb_dir)
+    _emit(_render(answer_question(store, question, kb_dir=reviews_from), fmt), output)

@@ -38,8 +38,12 @@ def diff(a: str, b: str, fmt: str, summary: bool, kb_dir: Path | None) -> None:
     knowledge base. Structural differences come first (records or timepoints only one
     has), then values filled differently, then fields only one extractor filled.
 
-    Exit 0 when they agree, 1 when they differ, 2 when they are of different studies.
-    With --summary, exit 0 (the table is the result).
+    A and B may also be two assessors' risk-of-bias forms (.yaml with tool:) of one
+    result: signalling answers per question, quotes, overrides, then the judgements
+    that follow from each side's answers (kind "derived", no decision needed).
+
+    Exit 0 when they agree, 1 when they differ, 2 when they are of different studies
+    (or results, tools, RoB 2 aims). With --summary, exit 0 (the table is the result).
     """
     from kb import reconciliation
 
@@ -79,7 +83,9 @@ def diff(a: str, b: str, fmt: str, summary: bool, kb_dir: Path | None) -> None:
 @kb_option
 @handle_errors
 def reconcile(a: str, b: str, decisions: Path | None, output: Path, kb_dir: Path | None) -> None:
-    """Write the consensus form of two extractions of one study.
+    """Write the consensus form of two extractions of one study (or of two assessors'
+    risk-of-bias forms of one result: the consensus passes `ekb rob check`, and
+    `ekb rob add` stores it with its decisions in the review's file).
 
     Values both agree on are kept; every disagreement `ekb diff A B` lists needs a
     decision in --decisions. The consensus records each decision (candidates with
@@ -93,7 +99,7 @@ def reconcile(a: str, b: str, decisions: Path | None, output: Path, kb_dir: Path
 
     result = reconciliation.reconcile_files(a, b, decisions, output, kb_dir)
     click.echo(
-        f"wrote {output}: consensus of study {result.comparison.study_id}, "
+        f"wrote {output}: consensus of {result.comparison.subject}, "
         f"{result.decided} decision{'s' if result.decided != 1 else ''} recorded",
         err=True,
     )

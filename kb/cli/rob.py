@@ -41,6 +41,10 @@ def _format_check(assessment: object, fmt: str) -> str:
         elif j.source == "reviewer":
             mark = "  (reviewer's judgement)"
         lines.append(f"{j.domain:8} {j.final:24} proposed {proposed}{rule}{mark}  — {label}")
+    if assessment.reconciliation:  # a consensus of two assessors (ekb reconcile)
+        from kb.rob.reconciliation import text_lines
+
+        lines += text_lines(assessment.reconciliation)
     return "\n".join(lines) + "\n"
 
 

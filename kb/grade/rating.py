@@ -4,7 +4,9 @@ The reviewer's decisions (final rating, reason, who, when) are data in the revie
 suggestions are recomputed on demand. A final rating that differs from the suggestion, or
 that stands where no rating could be suggested, needs a reason. Without a final rating a
 domain keeps its suggestion (the reason is then the rule's); a domain that could not be
-suggested and has no final rating leaves the certainty unrated, never guessed.
+suggested and has no final rating leaves the certainty unrated, never guessed; and an
+outcome for which no reviewer has recorded any rating is not rated, whatever the
+suggestions would give (they are proposals, not a judgement).
 """
 
 from __future__ import annotations
@@ -140,4 +142,12 @@ def rate(
     if problems:
         raise CheckFailed("; ".join(problems))
     level, how = rules.certainty(start[0], {d.domain: d.final or "" for d in out})
+    if level is not None and not finals:
+        # GRADE certainty is a judgement: rules suggest, a reviewer decides. Until someone
+        # has recorded ratings for this outcome, the suggestions' level is shown, not given.
+        how = (
+            "not rated: no reviewer has recorded GRADE ratings for this outcome "
+            f"(the suggestions alone would give {level}: {how})"
+        )
+        level = None
     return Certainty(start[0], start[1], tuple(out), level, how)

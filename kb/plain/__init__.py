@@ -10,7 +10,9 @@ one, else its ``skos:prefLabel``.
 
 The package runs in steps, one module each: ``question`` (what the question
 names), ``records`` (reading the knowledge base), ``selection`` (which evidence
-is told, in which order), ``sentences`` and ``words`` (writing), ``text``
+is told, in which order), ``reviews`` (the reviews that cover a question or
+include a study, with their Summary of Findings rows), ``sentences``,
+``review_sentences``, ``safety`` and ``words`` (writing), ``text``
 (rendering), and ``summary`` / ``answer`` putting them together.
 """
 

@@ -13,6 +13,7 @@ of their outcomes is a cure, when none is) and sends the reader to a doctor.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from kb.namespaces import TERM
 from kb.plain.question import ConceptLabel, ParsedQuestion, concept_labels, parse_question
@@ -34,6 +35,8 @@ from kb.plain.records import (
     read_sources,
     select,
 )
+from kb.plain.review_sentences import review_bottom_line, review_lines
+from kb.plain.reviews import ReviewFindings, concept_names, covering_reviews, review_source
 from kb.plain.safety import SafetyLine, main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
     InterventionEvidence,
@@ -42,14 +45,24 @@ from kb.plain.selection import (
     is_extension,
     is_primary,
     outcome_kinds,
+    placebo_on_top_of_the_same_treatment,
     result_rank,
     role_rank,
     short_extension_label,
 )
-from kb.plain.sentences import reason_words, tell_result
+from kb.plain.sentences import (
+    SAME_BACKGROUND,
+    reason_words,
+    tell_result,
+    withdrawal_sentence,
+)
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word, people, with_article
 from kb.store import Store
+
+#: The verdict on a trial's main outcome (True met, False not shown, None unknown) and
+#: the comparison group's name when that group got another active treatment.
+MainVerdict = tuple[bool | None, str | None]
 
 #: At most this many studies of one treatment are described one by one in an answer.
 MAX_STUDIES_PER_TREATMENT = 6
@@ -65,12 +78,17 @@ SECTION_TESTED = "What the studies tested"
 _CURE = re.compile(r"\bcure[sd]?\b|\bcuring\b|\bcured\b", re.IGNORECASE)
 
 
-def answer_question(store: Store, question: str) -> PlainText:
+def answer_question(store: Store, question: str, *, kb_dir: Path | None = None) -> PlainText:
     """Answer a patient's question from the knowledge base.
 
     :param question: free text; conditions, treatments and outcomes are found
         through the vocabularies (labels, synonyms, plain labels, in any case,
         with close misspellings corrected and said so).
+    :param kb_dir: the knowledge-base folder the store was loaded from. When
+        given, a review of it that covers a treatment of the answer (its
+        question's intervention and population) leads that treatment's part
+        with the review's per-outcome findings (:mod:`kb.plain.reviews`). Not
+        given (e.g. a remote store), no review is read.
     """
     store = OneReading(store)
     parsed = parse_question(store, question)
@@ -108,12 +126,18 @@ def answer_question(store: Store, question: str) -> PlainText:
     agent_scope = narrower_closure(store, [a.concept for a in parsed.agents]) or None
     outcome_scope = set(narrower_closure(store, [o.concept for o in parsed.outcomes])) or None
     evidence = interventions_for(store, scope, agent_scope, scope_labels)
+    reviews = (
+        covering_reviews(store, kb_dir, scope, outcome_scope, {item.agent for item in evidence})
+        if kb_dir is not None and evidence
+        else []
+    )
 
     sections: list[Sentences] = []
     not_told: list[InterventionEvidence] = []
     tested: set[str] = set()
     for item in evidence:
-        part, concepts = _describe_intervention(store, item, parsed, outcome_scope)
+        covering = [r for r in reviews if r.covers(item.agent)]
+        part, concepts = _describe_intervention(store, item, parsed, outcome_scope, covering)
         if part is None:
             not_told.append(item)
             continue
@@ -161,15 +185,20 @@ def answer_question(store: Store, question: str) -> PlainText:
         "before you start, stop or change any treatment.",
     )
     all_sources = {i for s in sentences for i in s.sources}
+    sources = read_sources(store, all_sources)
+    told_reviews = [r for r in reviews if r.iri in all_sources]
+    for review in told_reviews:
+        sources[review.iri] = review_source(review)
     return PlainText(
         title,
         sentences,
-        read_sources(store, all_sources),
+        sources,
         extra={
             "question": question,
             "conditions": sorted(c.concept for c in conditions),
             "interventions": [item.agent for item in evidence if item not in not_told],
             "not_told": [item.agent for item in not_told],
+            "reviews": [r.to_json() for r in told_reviews],
             "covered": covered,
             **{k: v for k, v in parsed.to_json().items() if k != "conditions"},
         },
@@ -256,19 +285,28 @@ def _describe_intervention(
     item: InterventionEvidence,
     parsed: ParsedQuestion,
     outcome_scope: set[str] | None,
+    reviews: list[ReviewFindings],
 ) -> tuple[Sentences | None, set[str]]:
     """The section of one treatment, or ``None`` when it has nothing to tell.
+
+    A review that covers the treatment comes first (its pooled findings and
+    their certainty), then the single studies.
 
     :returns: the sentences and the outcome concepts of the results told.
     """
     section = capitalise(item.name)
     part = Sentences()
     say = part.say
+    review_bottom: str | None = None
+    for review in reviews:
+        said, bottom = _review_part(store, item, review)
+        part.extend(said)
+        review_bottom = review_bottom or bottom
     studies = sorted(item.studies, key=lambda s: _study_order(item, s))
     concepts: set[str] = set()
     benefit = Sentences()
     told_studies: list[StudyFacts] = []
-    verdicts: list[bool | None] = []
+    verdicts: list[MainVerdict] = []
     for study in studies:
         if len(told_studies) >= MAX_STUDIES_PER_TREATMENT:
             break
@@ -282,8 +320,10 @@ def _describe_intervention(
         if study.randomised:
             verdicts.append(verdict)
     safety = _safety_sentences(store, item, studies, parsed)
-    if not told_studies and (
-        outcome_scope is not None or not any(results for _, results, _, _ in safety)
+    if (
+        not told_studies
+        and not reviews
+        and (outcome_scope is not None or not any(results for _, results, _, _ in safety))
     ):
         # A question about one outcome is not answered by a treatment's side effects.
         return None, set()
@@ -300,6 +340,7 @@ def _describe_intervention(
         f"There {'is' if n_studies == 1 else 'are'} {count_word(n_studies)} "
         f"{'study' if n_studies == 1 else 'studies'}{who}.",
         sources=[s.source for s in item.studies],
+        paragraph=bool(reviews),
     )
     untold = n_studies - len(told_studies)
     safety_part = Sentences()
@@ -321,7 +362,16 @@ def _describe_intervention(
             sources=[s.source for s in item.studies if s not in told_studies],
             paragraph=True,
         )
-    if not outcome_scope:
+    if review_bottom:
+        # A review's rated finding is the bottom line, not a count of single trials.
+        say(
+            section,
+            review_bottom,
+            sources=[reviews[0].iri],
+            reviews=[reviews[0].iri],
+            paragraph=True,
+        )
+    elif not outcome_scope:
         say(
             section,
             _bottom_line(item, studies, verdicts),
@@ -331,6 +381,34 @@ def _describe_intervention(
     return part, concepts
 
 
+def _review_part(
+    store: Store, item: InterventionEvidence, review: ReviewFindings
+) -> tuple[Sentences, str | None]:
+    """A review's findings on a treatment, in the treatment's section, and the
+    bottom line from its most important rated outcome (None if none is rated)."""
+    from kb.grade.rules import LEVELS
+
+    concepts = [o.concept for o in review.outcomes]
+    certainty_terms = {level: f"{TERM}certainty-{level.replace(' ', '-')}" for level in LEVELS}
+    names = concept_names(store, [*concepts, *review.comparators, *certainty_terms.values()])
+    words = {level: names.get(iri, level) for level, iri in certainty_terms.items()}
+    comparators = [names.get(c, c) for c in review.comparators]
+    comparator = " or ".join(comparators) if comparators else "the comparison"
+    kinds = OutcomeKinds(broader_closure(store, set(concepts)))
+    part = Sentences()
+    section = capitalise(item.name)
+    for line in review_lines(review, item.name, comparator, names, kinds, words):
+        part.say(
+            section,
+            line.text,
+            sources=[review.iri],
+            reviews=[review.iri],
+            paragraph=line.starts_paragraph,
+            values=line.values,
+        )
+    return part, review_bottom_line(review, item.name, names)
+
+
 def _tell_study(
     store: Store,
     item: InterventionEvidence,
@@ -338,9 +416,10 @@ def _tell_study(
     outcome_scope: set[str] | None,
     *,
     several: bool,
-) -> tuple[Sentences, set[str], bool | None] | None:
+) -> tuple[Sentences, set[str], MainVerdict] | None:
     """A study's paragraph: its design, the results closest to the question and
-    how sure we can be; with the verdict on its main outcome (None if unknown)."""
+    how sure we can be; with the verdict on its main outcome (None if unknown)
+    and the comparison group's name when that group got another active treatment."""
     section = capitalise(item.name)
     arms = {a.iri: a for a in read_arms(store, study.iri)}
     results = read_results(store, study.iri)
@@ -373,7 +452,7 @@ def _tell_study(
         )
     lines = Sentences()
     concepts: set[str] = set()
-    verdict: bool | None = None
+    verdict: MainVerdict = (None, None)
     for result in picks:
         told = tell_result(result, results, arms, comparisons, kinds, main_label=True)
         if told is None:
@@ -389,6 +468,11 @@ def _tell_study(
                 sources=[study.source],
                 paragraph=True,
             )
+            if placebo_on_top_of_the_same_treatment(list(arms.values())):
+                lines.say(section, SAME_BACKGROUND, sources=[study.source])
+            withdrawal = withdrawal_sentence(study.design_iri, arms.values())
+            if withdrawal:
+                lines.say(section, withdrawal, sources=[study.source])
         claim_iris = [
             c.iri for c in read_claims(store, study.iri) if c.intervention in (None, item.agent)
         ]
@@ -404,7 +488,7 @@ def _tell_study(
         if result.outcome_concept:
             concepts.add(result.outcome_concept)
         if told.primary and not result.subgroup:
-            verdict = told.verdict
+            verdict = (told.verdict, told.active_comparator)
         if fallback:
             break
     if not lines:
@@ -435,10 +519,14 @@ def _tell_study(
 
 
 def _bottom_line(
-    item: InterventionEvidence, studies: list[StudyFacts], verdicts: list[bool | None]
+    item: InterventionEvidence, studies: list[StudyFacts], verdicts: list[MainVerdict]
 ) -> str:
     """One line per treatment, counted from the verdicts on the randomised trials'
-    main outcomes: how many met it, and what that leaves us knowing."""
+    main outcomes: how many met it, and what that leaves us knowing.
+
+    A trial against another active treatment that missed its main goal did not
+    show the treatment works better than that one; it is told so, not as a miss.
+    """
     randomised = [s for s in studies if s.randomised]
     name = item.name
     if not randomised:
@@ -446,19 +534,27 @@ def _bottom_line(
             f"Bottom line: no randomised trial of {name} is held, "
             "so we cannot tell if it works better than other care."
         )
-    met = sum(1 for v in verdicts if v is True)
+    met = sum(1 for v, _ in verdicts if v is True)
     n = len(randomised)
+    not_better = sorted({c for v, c in verdicts if v is False and c})
     if n == 1:
         if met:
             return "Bottom line: the one randomised trial we hold met its main goal."
-        if verdicts and verdicts[0] is False:
+        if verdicts and verdicts[0][0] is False and not_better:
+            return (
+                f"Bottom line: the one randomised trial we hold compared it with "
+                f"{not_better[0]} and did not show that it works better."
+            )
+        if verdicts and verdicts[0][0] is False:
             return "Bottom line: the one randomised trial we hold did not meet its main goal."
         return "Bottom line: the one randomised trial we hold does not say if it met its main goal."
-    how_many = "none" if met == 0 else count_word(met)
+    how_many = ("neither" if n == 2 else "none") if met == 0 else count_word(met)
     its = "its" if met <= 1 else "their"
     # A trial whose main result is not held (or not tested) is not counted as missing it.
-    unknown = n - met - sum(1 for v in verdicts if v is False)
+    unknown = n - met - sum(1 for v, _ in verdicts if v is False)
     rest = f" For {count_word(unknown)}, the sources we hold do not say." if unknown else ""
+    if not_better:
+        rest += f" Trials against {' and '.join(not_better)} did not show that it works better."
     return (
         f"Bottom line: {how_many} of the {count_word(n)} randomised trials we hold "
         f"met {its} main goal.{rest}"
@@ -527,7 +623,7 @@ def _safety_sentences(
         out.insert(
             0,
             (
-                "The studies we hold give no overall numbers on serious side effects.",
+                "The sources we hold give no overall numbers on serious side effects.",
                 [],
                 [s.source for s in studies],
                 {},

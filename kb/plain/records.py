@@ -156,18 +156,21 @@ class Arm:
     schedule: list[str]
     held_constant: str | None
     source: str | None
+    #: Treatment every patient of the group got besides the one studied (as printed).
+    background: str | None = None
 
 
 def read_arms(store: Store, study: str) -> list[Arm]:
     result = select(
         store,
         f"""SELECT ?arm ?label ?role ?n ?agent ?agent_plain ?agent_pref ?freq ?interval ?on ?off
-                   ?cycles ?weeks ?held ?src WHERE {{
+                   ?cycles ?weeks ?held ?background ?src WHERE {{
             <{study}> ekb:hasArm ?arm .
             OPTIONAL {{ ?arm rdfs:label ?label }}
             OPTIONAL {{ ?arm ekb:armRole ?role }}
             OPTIONAL {{ ?arm ekb:n ?n }}
             OPTIONAL {{ ?arm ekb:heldConstant ?held }}
+            OPTIONAL {{ ?arm ekb:backgroundTherapy ?background }}
             OPTIONAL {{ ?arm ekb:source ?src }}
             OPTIONAL {{ ?arm ekb:receives ?iv .
                 OPTIONAL {{ ?iv ekb:agent ?agent . {NAME_PATTERN.format(c="?agent", v="agent")} }}
@@ -197,6 +200,7 @@ def read_arms(store: Store, study: str) -> list[Arm]:
             ),
             held_constant=term_text(row, "held"),
             source=term_text(row, "src"),
+            background=term_text(row, "background"),
         )
         short_names[iri] = term_text(row, "agent_pref")
     # Call an arm by its agent ("the placebo group") when that tells the arms

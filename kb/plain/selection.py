@@ -379,6 +379,28 @@ def is_extension(arm: Arm | None, when: str | None) -> bool:
     return "extension" in words
 
 
+def placebo_on_top_of_the_same_treatment(arms: Sequence[Arm]) -> bool:
+    """True when a placebo group got the same background treatment as the treated
+    group(s): the same text, or one that says "same". Naming it "the placebo group"
+    alone would read as if those patients were left untreated.
+
+    Extension groups are left out: they are not the randomised comparison.
+    """
+    main = [a for a in arms if a.role != str(TERM["other-arm"])]
+    placebo = [a for a in main if a.role == str(TERM["placebo-comparator"])]
+    treated = [a for a in main if a.role == str(TERM["experimental"])]
+    if not placebo or not treated:
+        return False
+    texts = {a.background for a in treated}
+    if None in texts or len(texts) != 1:
+        return False
+    return all(
+        a.background is not None
+        and (a.background in texts or a.background.lower().startswith("same"))
+        for a in placebo
+    )
+
+
 def short_extension_label(arm: Arm) -> Arm:
     """An extension group's label without its "open-label extension:" head, for
     sentences that already say they are about the extension ("placebo to belimumab")."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kb.namespaces import TERM
+from kb.namespaces import DESIGN, TERM
 from kb.plain.records import Arm, Claim, Comparison, Result
 from kb.plain.selection import OutcomeKinds, is_primary, matching_control, verdict_of
 from kb.plain.words import (
@@ -25,6 +25,31 @@ SLIGHTLY_UP = {str(TERM["slightly-increased"])}
 
 
 DOWN = {str(TERM["decreased"])}
+
+#: Said of a placebo-controlled trial in which both groups got the same other medicines
+#: (:func:`kb.plain.selection.placebo_on_top_of_the_same_treatment`).
+SAME_BACKGROUND = (
+    "Both groups also got the same other medicines, so the placebo group was not left untreated."
+)
+
+
+def withdrawal_sentence(design_iri: str | None, arms: Iterable[Arm]) -> str | None:
+    """In a randomised withdrawal trial, who "the placebo group" is: patients already on
+    the treatment who were switched to a dummy. Arms are named by their agent in the
+    text ("the placebo group"), which alone reads as patients who never had it.
+    """
+    if design_iri != f"{DESIGN}randomised-withdrawal-trial":
+        return None
+    arms = list(arms)
+    kept = [a for a in arms if a.role == str(TERM["experimental"]) and a.agent_name]
+    switched = [a for a in arms if a.role == str(TERM["placebo-comparator"])]
+    if len(kept) != 1 or not switched:
+        return None
+    drug = kept[0].agent_name
+    return (
+        f"Everyone was taking {drug} at the start. The {switched[0].label} group was "
+        f"switched to a dummy treatment; the {kept[0].label} group kept taking {drug}."
+    )
 
 
 def exact_values(result: Result) -> dict[str, str]:
@@ -95,7 +120,12 @@ def control_clause(result: Result, arm_label: str) -> str | None:
 
 
 def verdict_sentence(
-    verdict: bool | None, *, primary: bool, compared: bool, against: str | None = None
+    verdict: bool | None,
+    *,
+    primary: bool,
+    compared: bool,
+    against: str | None = None,
+    active: tuple[str, str] | None = None,
 ) -> str | None:
     """What the study's test says about chance, in plain words.
 
@@ -103,7 +133,16 @@ def verdict_sentence(
     :param primary: the result is the study's main outcome, so the sentence
         says whether the study met its main goal.
     :param compared: the text shows a comparison group's figure beside it.
+    :param active: (treated group, comparison group) when the comparison group got
+        another active treatment. A main goal missed there means the treatment was
+        not shown to work better than that one, not that it did not work: "did not
+        meet this main goal" would read as a failed treatment.
     """
+    if verdict is False and primary and active is not None:
+        return (
+            f"The study did not show that {active[0]} works better than {active[1]}: "
+            "the difference could be chance."
+        )
     if verdict is True:
         return (
             "The study met this main goal: the difference is unlikely to be chance."
@@ -192,6 +231,8 @@ class Told:
     primary: bool
     #: A comparison group's figure is shown but no test on it is held.
     untested: bool = False
+    #: The comparison group's name when it got another active treatment.
+    active_comparator: str | None = None
 
 
 def tell_result(
@@ -250,6 +291,14 @@ def tell_result(
         None,
     )
     untested = verdict is None and compared
+    control_arm = arms.get(control.arm) if control is not None else None
+    active = (
+        (arm.label, control_arm.label)
+        if arm is not None
+        and control_arm is not None
+        and control_arm.role == str(TERM["active-comparator"])
+        else None
+    )
     srcs: list[str | None] = [c.source for c in comparisons if c.iri in comparison_iris]
     if (
         verdict is True
@@ -270,13 +319,15 @@ def tell_result(
         )
         verdict = False
     else:
-        said = verdict_sentence(verdict, primary=primary, compared=compared, against=against)
+        said = verdict_sentence(
+            verdict, primary=primary, compared=compared, against=against, active=active
+        )
         if said and (say_untested or not untested):
             out.append((said, comparison_iris, srcs, {}))
     caution = part_of_patients_sentence(result)
     if caution:
         out.append((caution, [result.iri], [result.source], {}))
-    return Told(out, iris, verdict, primary, untested)
+    return Told(out, iris, verdict, primary, untested, active[1] if active else None)
 
 
 def _against_treated(result: Result, control: Result, kinds: OutcomeKinds) -> bool:

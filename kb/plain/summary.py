@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from kb.errors import UsageError
 from kb.namespaces import RES, TERM, study_iri
 from kb.plain.records import (
@@ -20,16 +23,24 @@ from kb.plain.records import (
     select,
     sources_of,
 )
+from kb.plain.review_sentences import study_review_lines
+from kb.plain.reviews import ReviewFindings, concept_names, review_source, reviews_including
 from kb.plain.safety import main_part_lacks_overall, safety_lines
 from kb.plain.selection import (
     comparisons_of,
     outcome_kinds,
+    placebo_on_top_of_the_same_treatment,
     result_rank,
     role_rank,
     short_extension_label,
     tell_apart_outcomes,
 )
-from kb.plain.sentences import reason_words, tell_result
+from kb.plain.sentences import (
+    SAME_BACKGROUND,
+    reason_words,
+    tell_result,
+    withdrawal_sentence,
+)
 from kb.plain.text import PlainText, Sentences
 from kb.plain.words import capitalise, count_word
 from kb.store import Store
@@ -57,11 +68,15 @@ def resolve_study(store: Store, study: str) -> str:
     raise UsageError(f"no study {study!r} in this knowledge base.{hint}")
 
 
-def summarise_study(store: Store, study: str) -> PlainText:
+def summarise_study(store: Store, study: str, *, kb_dir: Path | None = None) -> PlainText:
     """A plain-language summary of one study, generated from its triples.
 
     :param study: the study id (``il2-refractory-ln-2021``) or IRI.
+    :param kb_dir: the knowledge-base folder the store was loaded from; when given,
+        the reviews of it that include the study say, under "How far can we trust
+        this?", which pooled results the study is part of and their certainty.
     :raises UsageError: the study is not in the knowledge base.
+    :raises CheckFailed: such a review's recorded ratings do not conform.
     """
     iri = resolve_study(store, study)
     store = OneReading(store)
@@ -149,6 +164,15 @@ def summarise_study(store: Store, study: str) -> PlainText:
                 else f"The study kept this the same: {arm.held_constant}.",
                 sources=[arm.source],
             )
+    withdrawal = withdrawal_sentence(facts.design_iri, arms)
+    if withdrawal:
+        say("What they received", withdrawal, sources=[facts.source])
+    if placebo_on_top_of_the_same_treatment(arms):
+        say(
+            "What they received",
+            SAME_BACKGROUND,
+            sources=[a.source for a in arms if a.background],
+        )
 
     # What happened: the main outcome first (with whether it was met), then the
     # rest by role; treated groups first, each with its control on the same outcome.
@@ -272,12 +296,48 @@ def summarise_study(store: Store, study: str) -> PlainText:
             say(section, f"{capitalise(words)}.", claims=claim_iris)
         for words in reason_words(first, facts.enrolled, strengths=True):
             say(section, f"In its favour: {words}.", claims=claim_iris)
+    reviews = (
+        reviews_including(store, kb_dir, iri.removeprefix(f"{RES}study/"))
+        if kb_dir is not None
+        else []
+    )
     if not claims:
+        # A review's rating is about the combined result, not about this study's own.
         say(
             section,
-            "Nobody has rated how sure we can be of these results yet, so treat them with care.",
+            "Nobody has rated how sure we can be of this study's own results, "
+            "so treat them with care."
+            if reviews
+            else "Nobody has rated how sure we can be of these results yet, "
+            "so treat them with care.",
         )
+    for review in reviews:
+        _say_review(store, review, iri.removeprefix(f"{RES}study/"), say)
 
     sources = read_sources(store, {i for s in sentences for i in s.sources})
+    for review in reviews:
+        sources[review.iri] = review_source(review)
     title = f"{facts.title}: a summary in plain words"
-    return PlainText(title, sentences, sources, extra={"study": iri})
+    extra: dict[str, object] = {"study": iri}
+    if reviews:
+        extra["reviews"] = [r.to_json() for r in reviews]
+    return PlainText(title, sentences, sources, extra=extra)
+
+
+def _say_review(store: Store, review: ReviewFindings, study_id: str, say: Any) -> None:
+    """The review that includes the study, in the trust section: the study's part in
+    its pooled results and their GRADE certainty (a body-of-evidence rating, which
+    belongs to the review's outcome rather than to the study)."""
+    from kb.grade.rules import LEVELS
+
+    certainty_terms = {level: f"{TERM}certainty-{level.replace(' ', '-')}" for level in LEVELS}
+    names = concept_names(store, [*(o.concept for o in review.outcomes), *certainty_terms.values()])
+    words = {level: names.get(i, level) for level, i in certainty_terms.items()}
+    for line in study_review_lines(review, study_id, names, words):
+        say(
+            "How far can we trust this?",
+            line.text,
+            sources=[review.iri],
+            reviews=[review.iri],
+            paragraph=line.starts_paragraph,
+        )

@@ -32,7 +32,9 @@ class Sentence:
     starts_paragraph: bool = False
     #: The exact numbers behind the sentence, by result IRI: the text rounds
     #: percentages to whole numbers, the JSON keeps what the study printed.
-    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The reviews (IRIs) whose Summary of Findings the sentence states.
+    reviews: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class Sentence:
             "text": self.text,
             "results": self.results,
             "claims": self.claims,
+            "reviews": self.reviews,
             "sources": self.sources,
             "values": self.values,
         }
@@ -58,7 +61,8 @@ class Sentences(list[Sentence]):
         claims: Sequence[str] = (),
         sources: Sequence[str | None] = (),
         paragraph: bool = False,
-        values: Mapping[str, dict[str, str]] | None = None,
+        values: Mapping[str, dict[str, Any]] | None = None,
+        reviews: Sequence[str] = (),
     ) -> None:
         """Add a sentence with the evidence it states (unknown sources are skipped)."""
         self.append(
@@ -70,6 +74,7 @@ class Sentences(list[Sentence]):
                 sorted({s for s in sources if s}),
                 paragraph,
                 dict(values or {}),
+                list(dict.fromkeys(reviews)),
             )
         )
 
@@ -108,6 +113,8 @@ class SourceRef:
     url: str | None
     lower_confidence: bool
     pmid: str | None = None
+    #: Where to look when there is no public link (a review of this knowledge base).
+    where: str | None = None
 
     @property
     def link(self) -> str | None:
@@ -163,6 +170,7 @@ class PlainText:
                     "url": s.url,
                     "pmid": s.pmid,
                     "link": s.link,
+                    "where": s.where,
                     "lower_confidence": s.lower_confidence,
                 }
                 for s in self.cited_sources()
@@ -198,7 +206,7 @@ class PlainText:
             lines.append("## Sources")
             lines.append("")
             for n, src in enumerate(cited, start=1):
-                where = src.link or "No stable public link is recorded."
+                where = src.link or src.where or "No stable public link is recorded."
                 flag = " (lower-confidence source)" if src.lower_confidence else ""
                 lines.append(f"{n}. {src.title} ({src.source_type}){flag}. {where}")
             lines.append("")

@@ -7,6 +7,11 @@ id), :mod:`~kb.reconciliation.compare` (match records, normalise, list differenc
 :mod:`~kb.reconciliation.agreement` (percent agreement, Cohen's kappa),
 :mod:`~kb.reconciliation.decide` (decisions file, consensus form). The record of a
 reconciliation inside a form and a study file is :mod:`kb.forms.reconciliation`.
+
+Two assessors' risk-of-bias forms of one result go through the same entry points:
+:mod:`~kb.reconciliation.rob` (read, compare), :mod:`~kb.reconciliation.rob_agreement`
+(kappa of answers and judgements), :mod:`~kb.reconciliation.rob_decide` (consensus form);
+its record in the form and the review file is :mod:`kb.rob.reconciliation`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from kb.reconciliation.agreement import AgreementSummary, cohen_kappa, summarise
 from kb.reconciliation.compare import Comparison, Difference, compare, value_text
 from kb.reconciliation.decide import Reconciled, check_consensus, read_decisions, reconcile
 from kb.reconciliation.load import Extraction, load_extraction
+from kb.reconciliation.rob import RobComparison
+from kb.reconciliation.rob_decide import RobReconciled
 
 __all__ = [
     "AgreementSummary",
@@ -26,6 +33,8 @@ __all__ = [
     "Difference",
     "Extraction",
     "Reconciled",
+    "RobComparison",
+    "RobReconciled",
     "agreement_text",
     "cohen_kappa",
     "compare",
@@ -53,11 +62,33 @@ def _same_study(a: Extraction, b: Extraction) -> None:
         )
 
 
-def diff(a_given: str, b_given: str, kb_dir: Path | None = None) -> Comparison:
-    """Compare two extractions (form files, Turtle files or study ids).
+def _rob_pair(a_given: str, b_given: str) -> bool:
+    """Are A and B risk-of-bias forms? (Both or neither: else a usage error.)"""
+    from kb.reconciliation.rob import is_rob_form
 
-    :raises UsageError: they are of different studies, or an input does not exist.
+    for given in (a_given, b_given):
+        if Path(given).suffix.lower() in (".yaml", ".yml") and not Path(given).is_file():
+            raise UsageError(f"{given}: no such form file")
+    ra, rb = is_rob_form(a_given), is_rob_form(b_given)
+    if ra != rb:
+        rob, other = (a_given, b_given) if ra else (b_given, a_given)
+        raise UsageError(
+            f"{rob} is a risk-of-bias form but {other} is not: ekb diff compares two "
+            "extractions of one study, or two risk-of-bias forms of one result"
+        )
+    return ra
+
+
+def diff(a_given: str, b_given: str, kb_dir: Path | None = None) -> Comparison | RobComparison:
+    """Compare two extractions (form files, Turtle files or study ids), or two assessors'
+    risk-of-bias forms of one result (:mod:`kb.reconciliation.rob`).
+
+    :raises UsageError: they are of different studies (or results), or an input does not exist.
     """
+    if _rob_pair(a_given, b_given):
+        from kb.reconciliation.rob import compare_rob, load_rob_form
+
+        return compare_rob(load_rob_form(a_given), load_rob_form(b_given))
     vocab = _vocab(kb_dir)
     a = load_extraction(a_given, kb_dir, vocab)
     b = load_extraction(b_given, kb_dir, vocab)
@@ -83,8 +114,12 @@ def _shown(value: Any) -> str:
     return "(blank)" if value is None else value_text(value)
 
 
-def diff_text(comparison: Comparison) -> str:
+def diff_text(comparison: Comparison | RobComparison) -> str:
     """The differences as the text ``ekb diff`` prints."""
+    if isinstance(comparison, RobComparison):
+        from kb.reconciliation.rob import rob_diff_text
+
+        return rob_diff_text(comparison)
     out = [f"a: {_who(comparison.a)}", f"b: {_who(comparison.b)}"]
     counts = {k: 0 for k in ("structure", "value", "only", "renamed")}
     for d in comparison.differences:
@@ -119,7 +154,13 @@ def diff_text(comparison: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-def _folder(folder: Path, kb_dir: Path | None, vocab: Any) -> dict[str, Extraction]:
+def _folder(
+    folder: Path, kb_dir: Path | None, vocab: Any, rob: dict[str, Any]
+) -> dict[str, Extraction]:
+    """The extractions of a folder by study id; its risk-of-bias forms go into ``rob`` by
+    "study / outcome"."""
+    from kb.reconciliation.rob import is_rob_form, load_rob_form
+
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder (ekb diff --summary DIR_A DIR_B)")
     files = sorted(
@@ -129,6 +170,16 @@ def _folder(folder: Path, kb_dir: Path | None, vocab: Any) -> dict[str, Extracti
         raise UsageError(f"{folder}: no extraction forms (.yaml) or study files (.ttl) in it")
     out: dict[str, Extraction] = {}
     for path in files:
+        if is_rob_form(str(path)):
+            form = load_rob_form(str(path))
+            key = f"{form.assessment.study} / {form.assessment.outcome}"
+            if key in rob:
+                raise UsageError(
+                    f"{path}: the result {key} is also assessed in {rob[key].origin}; "
+                    "one risk-of-bias form per result in each folder"
+                )
+            rob[key] = form
+            continue
         ex = load_extraction(str(path), kb_dir, vocab)
         if ex.study_id in out:
             raise UsageError(
@@ -145,13 +196,30 @@ def summary(dir_a: Path, dir_b: Path, kb_dir: Path | None = None) -> AgreementSu
     :raises UsageError: a folder is missing or empty, or holds two extractions of one study;
         no study is in both.
     """
+    from kb.reconciliation.rob_agreement import rob_fields
+
     vocab = _vocab(kb_dir)
-    a, b = _folder(dir_a, kb_dir, vocab), _folder(dir_b, kb_dir, vocab)
+    rob_a: dict[str, Any] = {}
+    rob_b: dict[str, Any] = {}
+    a, b = _folder(dir_a, kb_dir, vocab, rob_a), _folder(dir_b, kb_dir, vocab, rob_b)
     both = sorted(set(a) & set(b))
-    if not both:
-        raise UsageError(f"{dir_a} and {dir_b} have no study in common (paired by study.id)")
+    rob_both = sorted(set(rob_a) & set(rob_b))
+    if not both and not rob_both:
+        raise UsageError(
+            f"{dir_a} and {dir_b} have no study in common (paired by study.id) and no "
+            "risk-of-bias form of the same result (paired by study and outcome)"
+        )
     comparisons = [compare(a[s], b[s], vocab) for s in both]
-    return summarise(comparisons, vocab, sorted(set(a) - set(b)), sorted(set(b) - set(a)))
+    result = summarise(comparisons, vocab, sorted(set(a) - set(b)), sorted(set(b) - set(a)))
+    if rob_both:
+        result.rob_pairs = rob_both
+        result.rob_only_a = sorted(set(rob_a) - set(rob_b))
+        result.rob_only_b = sorted(set(rob_b) - set(rob_a))
+        result.fields = sorted(
+            [*result.fields, *rob_fields([(rob_a[k], rob_b[k]) for k in rob_both])],
+            key=lambda f: f.path,
+        )
+    return result
 
 
 def _aligned(columns: list[str], rows: list[dict[str, Any]], left: tuple[str, ...]) -> list[str]:
@@ -172,11 +240,28 @@ def _percent(agreed: int, compared: int) -> str:
 def agreement_text(result: AgreementSummary) -> str:
     """The agreement tables ``ekb diff --summary`` prints: per kind of field, then per field."""
     n = len(result.pairs)
-    lines = [f"{n} stud{'y' if n == 1 else 'ies'} in both folders: {', '.join(result.pairs)}"]
+    lines = []
+    if n or not result.rob_pairs:  # folders of risk-of-bias forms only: no study lines
+        lines.append(
+            f"{n} stud{'y' if n == 1 else 'ies'} in both folders: {', '.join(result.pairs)}"
+        )
     for label, ids in (("only in the first", result.only_a), ("only in the second", result.only_b)):
         if ids:
             lines.append(f"{label} (not compared): {', '.join(ids)}")
-    lines.append(f"records only one extractor has: {result.unmatched_records}")
+    if n or not result.rob_pairs:
+        lines.append(f"records only one extractor has: {result.unmatched_records}")
+    if result.rob_pairs:
+        m = len(result.rob_pairs)
+        lines.append(
+            f"{m} risk-of-bias assessment{'s' if m != 1 else ''} in both folders: "
+            + ", ".join(result.rob_pairs)
+        )
+        for label, ids in (
+            ("only in the first", result.rob_only_a),
+            ("only in the second", result.rob_only_b),
+        ):
+            if ids:
+                lines.append(f"assessments {label} (not compared): {', '.join(ids)}")
     lines.append("")
     by_kind = [
         {
@@ -220,19 +305,27 @@ def reconcile_files(
     decisions_file: Path | None,
     output: Path,
     kb_dir: Path | None = None,
-) -> Reconciled:
-    """Reconcile two extractions and write the consensus form to ``output`` (atomically).
+) -> Reconciled | RobReconciled:
+    """Reconcile two extractions (or two risk-of-bias forms of one result) and write the
+    consensus form to ``output`` (atomically).
 
     Nothing is written unless every disagreement has a valid decision and the consensus
-    passes the checks of ``ekb add``.
+    passes the checks of ``ekb add`` (of ``ekb rob check`` for risk-of-bias forms).
     """
     from kb.fileio import atomic_write_text
     from kb.forms import dump_form
+
+    if _rob_pair(a_given, b_given):
+        from kb.reconciliation.rob_decide import reconcile_rob_files
+
+        return reconcile_rob_files(a_given, b_given, decisions_file, output)
 
     vocab = _vocab(kb_dir)
     a = load_extraction(a_given, kb_dir, vocab)
     b = load_extraction(b_given, kb_dir, vocab)
     _same_study(a, b)
+    if decisions_file is not None and not decisions_file.is_file():
+        raise UsageError(f"{decisions_file}: no such decisions file")
     decisions = read_decisions(decisions_file) if decisions_file is not None else None
     result = reconcile(a, b, decisions, vocab)
     check_consensus(result.form, kb_dir, str(output))

@@ -77,6 +77,9 @@ class FieldAgreement:
     a_values: list[Any] = field(default_factory=list)  # paired, normalised
     b_values: list[Any] = field(default_factory=list)
     only_one: int = 0  # filled by one extractor only
+    #: a field pooling others of the table (``rob2:answers[]`` pools ``rob2:D1.answers[]``,
+    #: ...): left out of the per-kind totals, which would count its pairs twice
+    pooled: bool = False
 
     @property
     def compared(self) -> int:
@@ -113,11 +116,17 @@ class AgreementSummary:
     only_b: list[str]
     fields: list[FieldAgreement]
     unmatched_records: int  # records only one extractor has, over all pairs
+    #: risk-of-bias results ("study / outcome") both folders assess (kb.reconciliation.rob)
+    rob_pairs: list[str] = field(default_factory=list)
+    rob_only_a: list[str] = field(default_factory=list)
+    rob_only_b: list[str] = field(default_factory=list)
 
     def by_kind(self) -> list[KindAgreement]:
         """The fields pooled by their kind (count, decimal, concept, text, ...)."""
         kinds_seen: dict[str, KindAgreement] = {}
         for f in self.fields:
+            if f.pooled:
+                continue
             k = kinds_seen.setdefault(f.kind, KindAgreement(f.kind))
             k.fields += 1
             k.compared += f.compared
@@ -131,6 +140,15 @@ class AgreementSummary:
             "only_in_a": self.only_a,
             "only_in_b": self.only_b,
             "records_only_one_extractor_has": self.unmatched_records,
+            **(
+                {
+                    "rob_assessments": self.rob_pairs,
+                    "rob_only_in_a": self.rob_only_a,
+                    "rob_only_in_b": self.rob_only_b,
+                }
+                if self.rob_pairs
+                else {}
+            ),
             "kinds": [
                 {
                     "kind": k.kind,

@@ -346,6 +346,10 @@ class Comparison:
         return str(self.a.form["study"]["id"])
 
     @property
+    def subject(self) -> str:
+        return f"study {self.study_id}"
+
+    @property
     def agree(self) -> bool:
         return not any(d.kind != "renamed" for d in self.differences)
 

@@ -176,6 +176,29 @@ def _coerce_one(value: Any) -> Any:
     return value
 
 
+def _concept_label(f: Field, value: Any, vocab: Vocabulary) -> Any:
+    """A chosen concept written as the display label of the concept it resolves to.
+
+    The diff compares concepts by what their wording resolves to, also after folding case
+    and spacing ("Randomised   controlled TRIAL"); the consensus must not keep wording that
+    only resolves after folding, so it gets the concept's own label (:meth:`Vocabulary.display`:
+    the preferred label, or the CURIE where the label would not resolve back). Wording that
+    resolves to nothing is left as it is (the consensus check then names it).
+    """
+    if value is None or f.kind is not kinds.CONCEPT or f.scheme is None:
+        return value
+    if isinstance(value, list):
+        return [_concept_label(f, v, vocab) for v in value]
+    spaced = " ".join(str(value).split())
+    for text in dict.fromkeys((str(value), spaced, spaced.lower())):
+        try:
+            iri = vocab.resolve(text, f.scheme)
+        except ValueError:
+            continue
+        return vocab.display(iri, f.scheme)
+    return value
+
+
 def _map_refs(record: dict[str, Any], section: Any, norm: Normaliser) -> dict[str, Any]:
     """A copy of one of B's records with its references renamed to A's keys."""
     out = copy.deepcopy(record)
@@ -316,10 +339,11 @@ def reconcile(
             f = slot.field
             assert slot.a is not None
             if decision.take == "a":
-                value = slot.a.get(f.name)
+                value = _concept_label(f, slot.a.get(f.name), vocab)
             elif decision.take == "b":
                 value = None if slot.b is None else slot.b.get(f.name)
                 value = None if value is None else _map_value(f, value, norm)
+                value = _concept_label(f, value, vocab)
             else:
                 value = _coerce(f, decision.value)
             if value is None:

@@ -35,13 +35,15 @@ def render_report(
     :raises UsageError: an unknown condition or review.
     """
     from kb import paths
+    from kb.kbdir import resolve_kb
     from kb.report.model import gather_site
     from kb.report.ontology_doc import load_ontology_doc
     from kb.report.registry import gather_registry
     from kb.report.reviews import gather_reviews
     from kb.report.site import render_site
 
-    site = gather_site(store, condition=condition)
+    kb_dir = resolve_kb(kb_dir)  # the shipped KB when none is given, as the store
+    site = gather_site(store, condition=condition, kb_dir=kb_dir)
     registry = gather_registry(store)
     for study in site.studies:
         study.registry = registry.get(study.study_id)

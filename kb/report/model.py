@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kb.namespaces import RES
@@ -108,11 +109,15 @@ def _by_study(rows: list[Row]) -> dict[str, list[Row]]:
     return grouped
 
 
-def gather_site(store: Store, *, condition: str | None = None) -> SiteData:
+def gather_site(
+    store: Store, *, condition: str | None = None, kb_dir: Path | None = None
+) -> SiteData:
     """Run the canned queries the site needs and group their rows by study.
 
     :param condition: keep only studies of this condition (label, CURIE or IRI) and
         narrower ones, as ``-p condition=`` does for the queries.
+    :param kb_dir: the knowledge-base folder, so that a study's plain summary says which
+        review findings it is part of (as ``ekb summary --plain`` does).
     :raises UsageError: an unknown condition.
     """
     from kb.plain import summarise_study
@@ -143,7 +148,7 @@ def gather_site(store: Store, *, condition: str | None = None) -> SiteData:
                 iri=str(row["study"]),
                 row=row,
                 characteristics=characteristics.get(study_id),
-                plain=summarise_study(store, study_id).to_json(),
+                plain=summarise_study(store, study_id, kb_dir=kb_dir).to_json(),
                 pico=plain_rows(run_query(store, "pico", {"study": study_id})),
                 results=results.get(study_id, []),
                 comparisons=comparisons.get(study_id, []),

@@ -192,7 +192,11 @@ def gather_reviews(
         for rob_panel in rob.panels:
             if rob_panel.figure and rob_panel.figure_svg is not None:
                 figures[rob_panel.figure] = rob_panel.figure_svg
-        answer = answer_question(store, rv.question.text).to_json() if rv.question.text else None
+        answer = (
+            answer_question(store, rv.question.text, kb_dir=kb_dir).to_json()
+            if rv.question.text
+            else None
+        )
         rows = prisma_rows(counts)
         flow_alt = "PRISMA 2020 flow diagram: " + "; ".join(
             f"{label.strip()} {n}" for label, n in rows

@@ -41,6 +41,7 @@ _COMMON_FIELDS = {
     "overrides",
     "not_assessed",
     "notes",
+    "reconciliation",  # a consensus form's record of two assessors' forms (kb.rob.reconciliation)
 }
 _TOOL_FIELDS = {"rob2": {"aim"}, "robins-i": {"effect", "judgements", "version"}}
 
@@ -96,6 +97,8 @@ class Assessment:
     date: str | None = None
     not_assessed: str | None = None
     notes: str | None = None
+    #: a consensus form's record of two assessors' forms (kb.rob.reconciliation)
+    reconciliation: Mapping[str, Any] | None = None
 
     @property
     def assessed(self) -> bool:
@@ -123,6 +126,10 @@ class Assessment:
         out["overrides"] = overrides
         if self.not_assessed:
             out["not_assessed"] = self.not_assessed
+        if self.reconciliation:
+            from kb.rob.reconciliation import summary as reconciliation_summary
+
+            out["reconciliation"] = reconciliation_summary(self.reconciliation)
         return out
 
 
@@ -299,6 +306,10 @@ def assess(data: Any, source: str = "form") -> Assessment:
         check.add("study", "required: the id of the study whose result is assessed")
     if not outcome:
         check.add("outcome", "required: the outcome the assessed result belongs to")
+    if data.get("reconciliation") is not None:
+        from kb.rob.reconciliation import check as check_reconciliation
+
+        check.problems += check_reconciliation(data["reconciliation"])
     not_assessed = _text(data.get("not_assessed"))
     if data.get("not_assessed") is not None and not not_assessed:
         check.add("not_assessed", "give the reason the result could not be assessed")
@@ -327,6 +338,7 @@ def assess(data: Any, source: str = "form") -> Assessment:
             {},
             variant,
             not_assessed=not_assessed,
+            reconciliation=data.get("reconciliation"),
             **meta,
         )
     if tool == "rob2":
@@ -336,7 +348,17 @@ def assess(data: Any, source: str = "form") -> Assessment:
     if check.problems or result is None:
         raise RobFormError(source, check.problems or ["(top): could not be judged"])
     domains, overall, answers, variant = result
-    return Assessment(tool, study or "", outcome or "", domains, overall, answers, variant, **meta)
+    return Assessment(
+        tool,
+        study or "",
+        outcome or "",
+        domains,
+        overall,
+        answers,
+        variant,
+        reconciliation=data.get("reconciliation"),
+        **meta,
+    )
 
 
 _Result = tuple[dict[str, Judgement], Judgement, dict[str, Answer], str]

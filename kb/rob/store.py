@@ -117,6 +117,10 @@ def form_to_triples(review_id: str, form: Mapping[str, Any]) -> list[tuple[Any, 
         ]
         if note:
             out.append((j, _e("justification"), Literal(str(note))))
+    if form.get("reconciliation"):  # a consensus of two assessors' forms (issue 20)
+        from kb.rob.reconciliation import triples as reconciliation_triples
+
+        out += reconciliation_triples(node, form["reconciliation"], form)
     return out
 
 
@@ -163,6 +167,11 @@ def form_from_graph(graph: Any, node: Any) -> dict[str, Any]:
         else:
             entry: Any = {"judgement": value, "support": note} if note else value
             form.setdefault("judgements", {})[domain] = entry
+    from kb.rob.reconciliation import from_graph as reconciliation_from_graph
+
+    part = reconciliation_from_graph(graph, node)  # a stored consensus of two assessors
+    if part is not None:
+        form["reconciliation"] = part
     return form
 
 

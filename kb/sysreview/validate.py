@@ -41,6 +41,11 @@ REVIEW_CLASSES = tuple(
         "Search",
         "ScreeningRecord",
         "ScreeningDecision",
+        # a consensus risk-of-bias assessment's record of two assessors (kb.rob.reconciliation)
+        "Reconciliation",
+        "Extraction",
+        "FieldDecision",
+        "CandidateValue",
     )
 )
 
