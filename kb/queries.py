@@ -363,10 +363,15 @@ def bind(store: Store, query: CannedQuery, params: dict[str, str]) -> str:
             continue
         if not value.strip():
             raise UsageError(f"parameter {param.name!r} of {query.name!r} is empty")
-        terms = _terms_for(store, query, param, value)
-        bound[param.variable] = terms
-        blocks.append(f"  VALUES ?{param.variable} {{ {' '.join(terms)} }}\n")
+        bound[param.variable] = _terms_for(store, query, param, value)
     text = _rewrite_optional_filters(query.text, bound)
+    # A variable used only in optional-parameter idioms is bound inside their
+    # rewritten joins; a top-level VALUES as well would only multiply the rows
+    # (by the number of narrower concepts) before DISTINCT.
+    left = {m["var"] for m in _OPTIONAL_FILTER.finditer(text)}
+    for variable, terms in bound.items():
+        if variable in left or _used_outside_optional_filters(query.text, variable):
+            blocks.append(f"  VALUES ?{variable} {{ {' '.join(terms)} }}\n")
     if not blocks:
         return _VALUES_MARKER.sub("", text)
     # Oxigraph 0.5 does not push a top-level VALUES into UNION branches, so a
@@ -388,6 +393,16 @@ _OPTIONAL_FILTER = re.compile(
 )
 
 
+def _used_outside_optional_filters(text: str, variable: str) -> bool:
+    """Whether ``?variable`` occurs in ``text`` (comments aside) outside the idiom below."""
+    body = "\n".join(
+        line
+        for line in _OPTIONAL_FILTER.sub("", text).splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    return re.search(rf"[?$]{re.escape(variable)}\b", body) is not None
+
+
 def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
     """Write the optional-parameter idiom in the form engines evaluate fast.
 
@@ -404,10 +419,10 @@ def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
         if var not in bound:
             return ""
         shared = sorted(set(re.findall(r"\?(\w+)", pattern)) - {var})
-        if not shared:
-            return f"FILTER(EXISTS {{ {pattern} }})"
-        projection = " ".join(f"?{v}" for v in shared)
         values = " ".join(bound[var])
+        if not shared:
+            return f"FILTER(EXISTS {{ VALUES ?{var} {{ {values} }} {pattern} }})"
+        projection = " ".join(f"?{v}" for v in shared)
         return (
             f"{{ SELECT DISTINCT {projection} WHERE {{ VALUES ?{var} {{ {values} }} {pattern} }} }}"
         )

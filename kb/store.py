@@ -160,6 +160,37 @@ class EmbeddedStore:
             (_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in result
         ]
 
+    def triples_of_subjects(self, query: str) -> Iterator[tuple[str, str, str, Identifier]]:
+        """For a SELECT of ``(?group ?s)`` rows: every triple of each ``?s`` (in any
+        graph, the union queries see), as ``(group, s, predicate, object)``.
+
+        A subject in several rows is read once, under its first group. Only the
+        objects become rdflib terms (each distinct one once): at 10,000 studies,
+        reading an export's records this way takes seconds where one
+        ``SELECT ?s ?p ?o`` took minutes (it returned each triple once per path to
+        its subject, and made a term of every cell).
+        """
+        _reject_updates(query, self.allow_service)
+        try:
+            result = self._store.query(query, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise UsageError(f"SPARQL syntax error: {exc}") from exc
+        if not isinstance(result, ox.QuerySolutions) or len(result.variables) != 2:
+            raise UsageError("expected a SELECT of two variables")
+        seen: set[object] = set()
+        convert: dict[object, Identifier] = {}
+        for solution in result:
+            group, subject = solution[0], solution[1]
+            if group is None or subject is None or subject in seen:
+                continue
+            seen.add(subject)
+            for quad in self._store.quads_for_pattern(subject, None, None, None):
+                o = quad.object
+                term = convert.get(o)
+                if term is None:
+                    term = convert[o] = _to_rdflib(o)
+                yield group.value, subject.value, quad.predicate.value, term
+
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
@@ -289,17 +320,25 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
 def _rebuild_cache(
     store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]
 ) -> ox.Store:
-    """Fill an empty cache: load in memory (fast), then bulk-load one N-Quads dump to disk.
+    """Fill an empty cache: stream every file's quads into one bulk load.
 
     Loading thousands of small files into RocksDB one by one is several times
-    slower than one bulk load of the same quads.
+    slower than one bulk load of the same quads; the quads are parsed file by
+    file and handed over as they come, so memory stays bounded (an earlier
+    version loaded everything in memory and dumped it as one N-Quads string:
+    459 MB of text and 2.6 GB peak at 10,000 studies). A file that is not valid
+    Turtle stops the load with the manifest still marked dirty, so the half-filled
+    store is never trusted.
     """
     _write_manifest(
         manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}}
     )
     store.clear()
-    memory = EmbeddedStore._load_in_memory(schema, studies)
-    store.bulk_load(memory._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(
+        _stream_quads(
+            [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies]
+        )
+    )
     store.flush()
     schema_key = "schema:" + "|".join(str(p.resolve()) for p in schema)
     files: dict[str, object] = {str(p.resolve()): _entry_for(p, graph_iri_for(p)) for p in studies}
@@ -311,6 +350,31 @@ def _rebuild_cache(
         {"format": _CACHE_FORMAT, "version": _versions(), "dirty": False, "files": files},
     )
     return store
+
+
+def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
+    """Every quad of each ``(file, graph)``, parsed as the loader does (blank nodes
+    renamed per file, so two files' ``_:b0`` stay apart).
+
+    :raises RdfSyntaxError: with the file and line of the first error.
+    :raises CouldNotRun: a file cannot be read.
+    """
+    for path, graph in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        node = ox.NamedNode(graph)
+        try:
+            for q in ox.parse(
+                data,
+                format=ox.RdfFormat.TURTLE,
+                base_iri=path.resolve().as_uri(),
+                rename_blank_nodes=True,
+            ):
+                yield ox.Quad(q.subject, q.predicate, q.object, node)
+        except SyntaxError as exc:
+            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
 
 
 def _versions() -> str:

@@ -120,7 +120,7 @@ def test_every_group_concat_joins_with_the_list_separator_and_is_declared_as_a_l
     name: str,
 ) -> None:
     query = CATALOGUE[name]
-    concats = re.findall(r"GROUP_CONCAT\(.*?separator=\"(.*?)\"\)\s*AS\s+\?(\w+)", query.text)
+    concats = re.findall(r"GROUP_CONCAT\(.*?separator=\"(.*?)\"\)+\s*AS\s+\?(\w+)", query.text)
     assert len(concats) == query.text.count("GROUP_CONCAT")
     assert {var for _, var in concats} == set(query.lists)
     assert all(sep == "\\u001F" for sep, _ in concats)

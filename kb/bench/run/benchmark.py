@@ -221,6 +221,7 @@ def bench_size(
             "s",
             _measure(build, "open", ekb_limit),
             parse,
+            TARGETS["cache_build"],
             note="baseline: rdflib parses every file on every start",
         ),
         Operation(

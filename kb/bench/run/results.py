@@ -23,19 +23,22 @@ QUERY_PARAMS: dict[str, dict[str, str]] = {
     "studies": {"condition": "lupus nephritis"},
 }
 
-#: Targets of issue 9, at 10,000 studies on a 2-core machine.
+#: Targets at 10,000 studies on a 2-core machine: issue 9's for loading and
+#: validation, issue 18's for the warm-start build, queries, export and memory.
 TARGET_N = 10_000
 TARGETS: dict[str, float] = {
     "cold_load": 10.0,
+    "cache_build": 30.0,
     "warm_start": 1.0,
-    "query": 0.3,
+    # the first run of a query in a fresh process (warm-start store built)
+    "query": 2.0,
     "validate_full": 90.0,
     "validate_after_change": 3.0,
-    "export_csv": 10.0,
-    "peak_memory_mib": 3 * 1024.0,
+    "export_csv": 15.0,
+    "peak_memory_mib": 2 * 1024.0,
 }
 #: A canned query must also be this many times faster than the rdflib baseline.
-QUERY_MIN_RATIO = 50.0
+QUERY_MIN_RATIO = 20.0
 
 DEFAULT_SIZES = (1_000, 10_000)
 DEFAULT_REPEAT = 5

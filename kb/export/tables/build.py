@@ -449,9 +449,7 @@ class _Builder(_Provenance):
         for study in self.sel.studies:
             sid = py(g.value(study, "studyId"))
             candidates = {str(s) for s in g.values(study, "reportedIn")}
-            candidates |= {
-                s for s, st in g.study_of.items() if st == study and f"{EKB}Source" in g.types(s)
-            }
+            candidates |= {s for s in g.subjects_of.get(study, ()) if f"{EKB}Source" in g.types(s)}
             for src in sorted(candidates):
                 if src in seen:
                     continue
