@@ -157,12 +157,10 @@ def add_ratings(
 
     :raises CheckFailed: the form does not conform, or names an outcome the review lacks.
     """
-    from kb.fileio import atomic_write_text
     from kb.kbdir import resolve_kb
     from kb.rob.assessment import load_yaml
-    from kb.rob.store import replace_part
+    from kb.rob.store import write_part
     from kb.sysreview.files import find_review_file, read_review_file
-    from kb.sysreview.validate import validate_review_text
 
     kb = resolve_kb(kb_dir)
     path = find_review_file(kb, review_id)
@@ -174,21 +172,14 @@ def add_ratings(
             f"{form_file}: outcome: {outcome!r} is not an outcome of review {review.id} "
             f"({', '.join(keys)})"
         )
-    text = replace_part(
+    write_part(
         path,
         grade_iri(review.id, outcome),
         to_triples(review.id, outcome, finals),
+        kb,
         force=force,
         what=f"GRADE ratings for {outcome}",
     )
-    report = validate_review_text(text, kb, display=str(path))
-    bad = [f for f in report.findings if f.row()[0] == "Violation"]
-    if bad:
-        raise CheckFailed(
-            f"{path}: the review would not conform: "
-            + "; ".join(" ".join(x for x in f.row()[1:4] if x) for f in bad)
-        )
-    atomic_write_text(path, text)
     return outcome, finals
 
 

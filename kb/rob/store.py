@@ -239,6 +239,35 @@ def replace_part(
     return canonical_turtle(graph, header=header_comment(text))
 
 
+def write_part(
+    path: Path,
+    prefix: str,
+    triples: Iterable[tuple[Any, Any, Any]],
+    kb: Path,
+    *,
+    force: bool,
+    what: str,
+) -> None:
+    """Replace the part ``prefix`` of a review file, validate the new text as a review, and
+    only then write it (atomically).
+
+    :raises UsageError: the part exists and ``force`` is not set.
+    :raises CheckFailed: the review would not conform (its violations, named).
+    """
+    from kb.fileio import atomic_write_text
+    from kb.sysreview.validate import validate_review_text
+
+    text = replace_part(path, prefix, triples, force=force, what=what)
+    report = validate_review_text(text, kb, display=str(path))
+    violations = [f for f in report.findings if f.row()[0] == "Violation"]
+    if violations:
+        raise CheckFailed(
+            f"{path}: the review would not conform: "
+            + "; ".join(" ".join(x for x in f.row()[1:4] if x) for f in violations)
+        )
+    atomic_write_text(path, text)
+
+
 def add_assessment(
     form_file: Path, review_id: str, kb_dir: Path | None = None, *, force: bool = False
 ) -> Assessment:
@@ -250,11 +279,9 @@ def add_assessment(
     :raises RobFormError: the form does not conform (exit 1).
     :raises UsageError: no such review; the assessment exists and ``force`` is not set.
     """
-    from kb.fileio import atomic_write_text
     from kb.kbdir import resolve_kb
     from kb.rob.assessment import load_yaml
     from kb.sysreview.files import find_review_file, read_review_file
-    from kb.sysreview.validate import validate_review_text
 
     kb = resolve_kb(kb_dir)
     path = find_review_file(kb, review_id)
@@ -277,20 +304,12 @@ def add_assessment(
         raise RobFormError(str(form_file), problems)
     if isinstance(data.get("date"), _dt.date):
         data = {**data, "date": data["date"].isoformat()}
-    iri = assessment_iri(review.id, assessment.study, assessment.outcome)
-    text = replace_part(
+    write_part(
         path,
-        iri,
+        assessment_iri(review.id, assessment.study, assessment.outcome),
         form_to_triples(review.id, data),
+        kb,
         force=force,
         what=f"a risk-of-bias assessment of {assessment.study} for {assessment.outcome}",
     )
-    report = validate_review_text(text, kb, display=str(path))
-    violations = [f for f in report.findings if f.row()[0] == "Violation"]
-    if violations:
-        raise CheckFailed(
-            f"{path}: the review would not conform: "
-            + "; ".join(" ".join(x for x in f.row()[1:4] if x) for f in violations)
-        )
-    atomic_write_text(path, text)
     return assessment
