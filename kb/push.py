@@ -16,16 +16,33 @@ push answers the canned queries as the embedded store does. Three layouts:
     :data:`kb.store.SCHEMA_GRAPH`, each study file in the named graph of its
     study IRI. Also needs a union default graph.
 
+The push streams: the plan names files, not triples, and each file is read,
+turned into N-Triples and sent in turn, so memory stays bounded by the largest
+graph of one file (or one request body), whatever the size of the knowledge
+base. Each group of files that makes one target graph in the embedded store
+(the schema files; one study file) is parsed into a throwaway in-memory store,
+which also drops a triple stated twice in it.
+
 Without ``replace`` each graph is added to with ``POST`` in chunks of bounded
 size (N-Triples lines sent as ``text/turtle``, which every store accepts;
 triples that share a blank node always travel together, because blank node
 labels are scoped to one request). Adding is idempotent: an RDF graph is a set,
-so re-running a push that stopped half way completes it.
+so re-running a push that stopped half way completes it. In the ``default`` and
+``graph`` layouts a triple stated in two files is sent twice (and stored once);
+the counts are per file.
 
 With ``replace`` each graph is sent whole in a single ``PUT``, one graph after
 another, so whatever fails, every graph is either entirely old or entirely new;
 the error says which graphs were written. Graphs on the store that the
-knowledge base does not have (a study deleted locally) are left alone.
+knowledge base does not have (a study deleted locally) are left alone. In the
+``default`` and ``graph`` layouts the one graph is the whole knowledge base: its
+N-Triples are written to a temporary file first and the ``PUT`` body is read
+from that file, so it is not held in memory either.
+
+A file that is not valid Turtle stops the push where it is met (the files are
+not all parsed before the first request, which would double the time); the
+message names the file and line and says which graphs were already written,
+as for a network failure.
 
 HTTP goes through :mod:`kb.http_client` on :mod:`urllib.request` (standard
 library; a redirected upload fails unless it stays on the same origin with its
@@ -40,7 +57,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -62,56 +79,49 @@ DEFAULT_GRAPH_LABEL = "(default graph)"
 
 
 @dataclass
-class GraphPayload:
-    """What goes into one target graph, as units that must each travel in one request:
-    a single N-Triples line, or every triple of one group of connected blank nodes."""
+class GraphSource:
+    """One target graph and the files whose triples go into it, in order.
+
+    ``batches`` groups the files that are parsed together (one throwaway store
+    each): the schema files together, each study file alone.
+    """
 
     graph: str | None  # None: the default graph
-    units: list[bytes] = field(default_factory=list)
-    triples: int = 0
+    batches: list[list[Path]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         return self.graph if self.graph is not None else DEFAULT_GRAPH_LABEL
 
     @property
+    def files(self) -> list[Path]:
+        return [f for batch in self.batches for f in batch]
+
+    @property
     def size(self) -> int:
-        return sum(len(unit) for unit in self.units)
+        """Bytes of the source files (what the progress bar counts)."""
+        return sum(_file_size(f) for f in self.files)
 
-    def body(self) -> bytes:
-        return b"".join(self.units)
 
-    def chunks(self, limit: int) -> list[bytes]:
-        """Bodies of at most ``limit`` bytes each (a single unit longer than that
-        travels alone and exceeds it)."""
-        out: list[bytes] = []
-        current: list[bytes] = []
-        size = 0
-        for unit in self.units:
-            if current and size + len(unit) > limit:
-                out.append(b"".join(current))
-                current, size = [], 0
-            current.append(unit)
-            size += len(unit)
-        if current:
-            out.append(b"".join(current))
-        return out
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it will fail with the reason
 
 
 @dataclass
 class PushPlan:
-    """The graphs to write, in the order they will be written."""
+    """The graphs to write, in the order they will be written (no triples: those are
+    read from the files while pushing)."""
 
     layout: Layout
-    graphs: list[GraphPayload]
+    graphs: list[GraphSource]
 
     @property
     def total_bytes(self) -> int:
+        """Bytes of every source file; ``on_progress`` adds up to this."""
         return sum(g.size for g in self.graphs)
-
-    @property
-    def total_triples(self) -> int:
-        return sum(g.triples for g in self.graphs)
 
 
 @dataclass
@@ -173,45 +183,106 @@ def check_graph_iri(iri: str) -> str:
 def plan_push(
     kb_dir: Path | None = None, *, layout: Layout = "default", graph: str | None = None
 ) -> PushPlan:
-    """Read the knowledge base (ontology, vocabularies, studies) and lay it out into target graphs.
+    """Lay the knowledge base's files (ontology, vocabularies, studies, reviews) out into
+    target graphs. Reads no file: :func:`push` parses each one as it sends it.
 
     :param layout: ``default``, ``graph`` (needs ``graph``) or ``per-study``.
     :raises UsageError: ``graph`` missing for the ``graph`` layout, or not an absolute IRI.
-    :raises CouldNotRun: the folder is not a knowledge base, or a file is not valid Turtle.
+    :raises CouldNotRun: the folder is not a knowledge base.
     """
-    import pyoxigraph as ox
-
-    from kb.store import EmbeddedStore
+    from kb import paths
+    from kb.errors import CouldNotRun
+    from kb.store import SCHEMA_GRAPH, graph_iri_for, schema_files
 
     if layout == "graph":
         if not graph:
             raise UsageError("the 'graph' layout needs a graph IRI")
         check_graph_iri(graph)
-    store = EmbeddedStore.open_kb(kb_dir)
-    plain: dict[str | None, set[ox.Triple]] = {}
-    with_bnodes: dict[str | None, set[ox.Triple]] = {}
-    for quad in store.quads():
-        source = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else None
-        target = _graph_for(layout, graph, source)
+    kb_dir = kb_dir if kb_dir is not None else paths.default_kb_dir()
+    if not (kb_dir / "studies").is_dir():
+        raise CouldNotRun(
+            f"{kb_dir}: not a knowledge base folder (no studies/ inside); `ekb init DIR` makes one"
+        )
+    # The same files, in the same graphs, as EmbeddedStore.open_kb loads.
+    schema = schema_files(kb_dir)
+    studies = paths.study_files(kb_dir) + paths.review_files(kb_dir)
+    if layout != "per-study":
+        target = graph if layout == "graph" else None
+        return PushPlan(layout, [GraphSource(target, [schema] + [[f] for f in studies])])
+    by_graph: dict[str, list[Path]] = {}
+    for f in studies:
+        by_graph.setdefault(graph_iri_for(f), []).append(f)
+    # The schema first, so a half-finished push still resolves concepts; then graphs by name.
+    graphs = [GraphSource(SCHEMA_GRAPH, [schema])]
+    graphs += [GraphSource(g, [by_graph[g]]) for g in sorted(by_graph)]
+    return PushPlan(layout, graphs)
+
+
+@dataclass
+class _Batch:
+    """One batch of files as N-Triples, ready to send."""
+
+    data: bytes
+    triples: int
+    source_bytes: int
+    store: ox.Store  # kept only until the batch is sent, for splitting it by blank nodes
+
+
+def _read_batch(files: list[Path]) -> _Batch:
+    """Parse ``files`` into a fresh in-memory store, as the embedded store loads them
+    (same base IRI; blank nodes get fresh labels, so two files' ``_:b0`` stay apart).
+
+    :raises RdfSyntaxError: with the file and line of the first error.
+    :raises CouldNotRun: a file cannot be read.
+    """
+    import pyoxigraph as ox
+
+    from kb.errors import CouldNotRun, RdfSyntaxError
+
+    store = ox.Store()
+    size = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        size += len(data)
+        try:
+            store.bulk_load(data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
+        except SyntaxError as exc:
+            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+    body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+    return _Batch(body, len(store), size, store)
+
+
+def _split(batch: _Batch, limit: int) -> list[bytes]:
+    """A batch larger than ``limit`` as bodies of at most ``limit`` bytes, keeping the
+    triples of each group of linked blank nodes together (a group longer than
+    ``limit`` travels alone and exceeds it)."""
+    import pyoxigraph as ox
+
+    plain: list[ox.Triple] = []
+    with_bnodes: list[ox.Triple] = []
+    for quad in batch.store:
         triple = ox.Triple(quad.subject, quad.predicate, quad.object)
         has_bnode = isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-        (with_bnodes if has_bnode else plain).setdefault(target, set()).add(triple)
-        plain.setdefault(target, set())
-    payloads = []
-    # The schema first, so a half-finished push still resolves concepts; then graphs by name.
-    from kb.store import SCHEMA_GRAPH
+        (with_bnodes if has_bnode else plain).append(triple)
+    units = _ntriples_lines(plain) + _blank_node_groups(with_bnodes)
+    out: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    for unit in units:
+        if current and size + len(unit) > limit:
+            out.append(b"".join(current))
+            current, size = [], 0
+        current.append(unit)
+        size += len(unit)
+    if current:
+        out.append(b"".join(current))
+    return out
 
-    order = sorted(plain, key=lambda g: (g != SCHEMA_GRAPH, g or ""))
-    for target in order:
-        payload = GraphPayload(target)
-        payload.units = sorted(_ntriples_lines(plain[target]))
-        payload.units += _blank_node_groups(with_bnodes.get(target, set()))
-        payload.triples = len(plain[target]) + len(with_bnodes.get(target, ()))
-        payloads.append(payload)
-    return PushPlan(layout, payloads)
 
-
-def _blank_node_groups(triples: set[ox.Triple]) -> list[bytes]:
+def _blank_node_groups(triples: list[ox.Triple]) -> list[bytes]:
     """The triples as one N-Triples block per group of blank nodes linked by a triple.
 
     Blank node labels only mean something inside one request, so ``_:b ex:p _:c``
@@ -239,8 +310,7 @@ def _blank_node_groups(triples: set[ox.Triple]) -> list[bytes]:
         first = blank(triple.subject) or blank(triple.object)
         assert first is not None
         groups.setdefault(root(first), []).append(triple)
-    blocks = [b"".join(sorted(_ntriples_lines(group))) for group in groups.values()]
-    return sorted(blocks)
+    return [b"".join(_ntriples_lines(group)) for group in groups.values()]
 
 
 def _ntriples_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
@@ -249,6 +319,22 @@ def _ntriples_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
     data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b""
     # N-Triples escapes line breaks inside literals, so one line is one triple.
     return [line + b"\n" for line in data.split(b"\n") if line.strip()]
+
+
+class _FileBody:
+    """A request body read from a file in blocks, from the start each time it is
+    iterated (a redirect or a Digest challenge sends the request again)."""
+
+    BLOCK = 1024 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.length = path.stat().st_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as f:
+            while block := f.read(self.BLOCK):
+                yield block
 
 
 def check_store_url(store_url: str) -> str:
@@ -274,6 +360,10 @@ def graph_store_url(store_url: str, graph: str | None) -> str:
     return f"{store_url}{joiner}graph={urllib.parse.quote(graph, safe='')}"
 
 
+class _BasicRefused(EndpointError):
+    """A bare 401 (no challenge) to a request that carried Basic credentials."""
+
+
 class _GraphStoreClient:
     def __init__(self, store_url: str, timeout: float) -> None:
         self.url, self.credentials = split_credentials(store_url)
@@ -287,18 +377,33 @@ class _GraphStoreClient:
                 None, self.url, self.credentials.user, self.credentials.password or ""
             )
             handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
+        #: A Digest handler can answer a challenge if the server sends one.
+        self.digest_ready = bool(handlers)
+        self.basic_up_front = True
         from kb import http_client
 
         # Redirects: same origin with the body kept (307/308) or a failure.
         self.opener = http_client.build_opener("upload", *handlers)
 
-    def send(self, method: str, graph: str | None, body: bytes) -> None:
+    def send(self, method: str, graph: str | None, body: bytes | _FileBody) -> None:
         """One request; raises :class:`EndpointError` with a clean, secret-free reason."""
+        try:
+            self._send(method, graph, body, basic=self.basic_up_front)
+        except _BasicRefused:
+            # Virtuoso answers a Basic header with a bare 401 (no challenge): send it
+            # again without one, so the Digest challenge comes and is answered, and
+            # stop sending Basic up front to this store.
+            self.basic_up_front = False
+            self._send(method, graph, body, basic=False)
+
+    def _send(self, method: str, graph: str | None, body: bytes | _FileBody, basic: bool) -> None:
         request = urllib.request.Request(graph_store_url(self.url, graph), data=body, method=method)
         request.add_header("Content-Type", CONTENT_TYPE)
+        if isinstance(body, _FileBody):  # else urllib would send it chunked
+            request.add_header("Content-Length", str(body.length))
         request.add_header("User-Agent", USER_AGENT)
         header = self.credentials.authorization_header()
-        if header:
+        if header and (basic or not header.startswith("Basic ")):
             request.add_header("Authorization", header)
         from kb import http_client
 
@@ -317,6 +422,9 @@ class _GraphStoreClient:
             if exc.code in (404, 405):
                 hint = " (is this the graph store URL?)"
             reason = f"HTTP {exc.code} {exc.reason}{hint}" + (f": {message}" if message else "")
+            unchallenged = exc.code == 401 and not exc.headers.get("WWW-Authenticate")
+            if unchallenged and basic and self.digest_ready:
+                raise _BasicRefused(reason) from None  # send() tries again without Basic
             raise EndpointError(self.credentials.scrub(reason)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise EndpointError(
@@ -335,36 +443,143 @@ def push(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     on_progress: Callable[[int], None] | None = None,
 ) -> PushReport:
-    """Write ``plan`` to the graph store at ``store_url``.
+    """Write ``plan`` to the graph store at ``store_url``, reading each file as it goes.
 
     :param replace: PUT each graph whole (old or new, never half), instead of POSTing chunks.
-    :param on_progress: called with the number of bytes after each request.
+    :param on_progress: called after each request with the bytes of the source files
+        finished since the last call (they add up to ``plan.total_bytes``).
     :returns: what was written.
     :raises UsageError: ``store_url`` is not an http(s) URL.
-    :raises PushFailed: a request failed; the message and ``report`` say what was written.
+    :raises PushFailed: a request failed, or a file could not be read or parsed; the
+        message and ``report`` say what was written.
     """
     if chunk_bytes < 1:
         raise UsageError("chunk size must be positive")
     client = _GraphStoreClient(store_url, timeout)
-    method = "PUT" if replace else "POST"
-    report = PushReport(client.display_url, method, plan.layout)
-    for index, payload in enumerate(plan.graphs):
-        bodies = [payload.body()] if replace else payload.chunks(chunk_bytes)
-        written = GraphWritten(payload.label, payload.triples, 0, complete=False)
-        for number, body in enumerate(bodies, start=1):
-            try:
-                client.send(method, payload.graph, body)
-            except EndpointError as exc:
-                raise PushFailed(
-                    _failure_message(report, plan, index, written, number, len(bodies), str(exc)),
-                    report,
-                ) from None
-            written.requests += 1
-            if on_progress is not None:
-                on_progress(len(body))
+    report = PushReport(client.display_url, "PUT" if replace else "POST", plan.layout)
+    for source in plan.graphs:
+        written = GraphWritten(source.label, 0, 0, complete=False)
+        if replace:
+            _put_graph(client, source, written, report, plan, on_progress)
+        else:
+            _post_graph(client, source, written, report, plan, chunk_bytes, on_progress)
         written.complete = True
         report.graphs.append(written)
     return report
+
+
+class _Sender:
+    """Sends the requests of one graph, turning failures into :class:`PushFailed`."""
+
+    def __init__(
+        self,
+        client: _GraphStoreClient,
+        source: GraphSource,
+        written: GraphWritten,
+        report: PushReport,
+        plan: PushPlan,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.client, self.source, self.written = client, source, written
+        self.report, self.plan, self.on_progress = report, plan, on_progress
+
+    def read(self, files: list[Path]) -> _Batch:
+        from kb.errors import CouldNotRun
+
+        try:
+            return _read_batch(files)
+        except CouldNotRun as exc:
+            raise PushFailed(
+                _failure_message(
+                    self.report, self.plan, self.written, f"reading {self.source.label}", str(exc)
+                ),
+                self.report,
+            ) from None
+
+    def send(self, body: bytes | _FileBody, source_bytes: int) -> None:
+        method = self.report.method
+        where = f"{method} {self.source.label}"
+        if self.written.requests:
+            where += f" (chunk {self.written.requests + 1})"
+        try:
+            self.client.send(method, self.source.graph, body)
+        except EndpointError as exc:
+            raise PushFailed(
+                _failure_message(self.report, self.plan, self.written, where, str(exc)),
+                self.report,
+            ) from None
+        self.written.requests += 1
+        self.progress(source_bytes)
+
+    def progress(self, source_bytes: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(source_bytes)
+
+
+def _post_graph(
+    client: _GraphStoreClient,
+    source: GraphSource,
+    written: GraphWritten,
+    report: PushReport,
+    plan: PushPlan,
+    limit: int,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Add ``source``'s triples with POSTs of at most ``limit`` bytes: whole batches are
+    packed together; a batch larger than the limit is split by blank-node groups."""
+    sender = _Sender(client, source, written, report, plan, on_progress)
+    pending: list[bytes] = []
+    pending_size = 0
+    pending_source = 0
+    for files in source.batches:
+        batch = sender.read(files)
+        written.triples += batch.triples
+        if pending and pending_size + len(batch.data) > limit:
+            sender.send(b"".join(pending), pending_source)
+            pending, pending_size, pending_source = [], 0, 0
+        if len(batch.data) > limit:
+            parts = _split(batch, limit)
+            for number, part in enumerate(parts, start=1):
+                sender.send(part, batch.source_bytes if number == len(parts) else 0)
+            continue
+        pending.append(batch.data)
+        pending_size += len(batch.data)
+        pending_source += batch.source_bytes
+    if pending_size:
+        sender.send(b"".join(pending), pending_source)
+    elif pending_source:
+        sender.progress(pending_source)  # files without triples: nothing to send
+
+
+def _put_graph(
+    client: _GraphStoreClient,
+    source: GraphSource,
+    written: GraphWritten,
+    report: PushReport,
+    plan: PushPlan,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Replace ``source``'s graph with one PUT. A graph of one batch (the schema, a
+    study) is sent from memory; a graph of many (the whole knowledge base in the
+    ``default`` and ``graph`` layouts) is first written to a temporary file."""
+    import tempfile
+
+    sender = _Sender(client, source, written, report, plan, on_progress)
+    if len(source.batches) == 1:
+        batch = sender.read(source.batches[0])
+        written.triples = batch.triples
+        sender.send(batch.data, batch.source_bytes)
+        return
+    with tempfile.TemporaryDirectory(prefix="ekb-push-") as folder:
+        path = Path(folder) / "graph.nt"
+        source_bytes = 0
+        with path.open("wb") as out:
+            for files in source.batches:
+                batch = sender.read(files)
+                written.triples += batch.triples
+                source_bytes += batch.source_bytes
+                out.write(batch.data)
+        sender.send(_FileBody(path), source_bytes)
 
 
 def _names(labels: list[str], limit: int = 5) -> str:
@@ -373,17 +588,10 @@ def _names(labels: list[str], limit: int = 5) -> str:
 
 
 def _failure_message(
-    report: PushReport,
-    plan: PushPlan,
-    index: int,
-    current: GraphWritten,
-    number: int,
-    of: int,
-    reason: str,
+    report: PushReport, plan: PushPlan, current: GraphWritten, where: str, reason: str
 ) -> str:
     done = [g.label for g in report.graphs]
     total = len(plan.graphs)
-    where = f"{report.method} {current.label}" + (f" (chunk {number} of {of})" if of > 1 else "")
     head = f"{report.store}: push stopped at {where}: {reason}."
     if report.method == "PUT":
         if not done:
@@ -393,9 +601,11 @@ def _failure_message(
             f"the other {total - len(done)} are unchanged "
             "(each graph is either entirely old or entirely new)."
         )
-    if not done and number == 1:
+    sent = current.requests
+    if not done and not sent:
         return f"{head} Nothing was written."
-    partial = f"; {number - 1} of {of} chunks of {current.label} were added" if number > 1 else ""
+    chunks = "chunk" if sent == 1 else "chunks"
+    partial = f"; {sent} {chunks} of {current.label} were added" if sent else ""
     added = f"Added {len(done)} of {total} graphs" + (f" ({_names(done)})" if done else "")
     return (
         f"{head} {added}{partial}; the rest was not sent. "

@@ -203,9 +203,9 @@ def test_post_failure_mid_graph_says_how_far_it_got(recording_server):
     with pytest.raises(PushFailed) as info:
         push(plan, recording_server.url + "/store", chunk_bytes=4000)
     message = str(info.value)
-    assert "push stopped at POST (default graph) (chunk 3 of " in message
+    assert "push stopped at POST (default graph) (chunk 3): " in message
     assert "HTTP 503 Service Unavailable: busy" in message
-    assert "2 of " in message and "chunks of (default graph) were added" in message
+    assert "; 2 chunks of (default graph) were added; the rest was not sent." in message
     assert "Running the same push again completes it" in message
     assert info.value.report.graphs == []
     assert info.value.exit_code == 3
