@@ -239,6 +239,10 @@ class RemoteStore:
         sparql.setQuery(query)
         sparql.setMethod(POST)  # long VALUES blocks do not fit in a GET URL
         sparql.setRequestMethod(URLENCODED)
+        # Content negotiation only (the Accept header below): without this SPARQLWrapper
+        # adds format=xml&output=xml&results=xml to the form, which Virtuoso obeys over
+        # the Accept header and answers 406.
+        sparql.setOnlyConneg(True)
         # The request only: SPARQLWrapper.query() would send it through urllib's global
         # opener (see the class docstring). _createRequest has been stable since 1.8.
         request = sparql._createRequest()
@@ -303,7 +307,10 @@ class RemoteStore:
         """Run an ASK query."""
         data = self._json(query)
         if "boolean" not in data:
-            raise UsageError("expected an ASK query")
+            virtuoso = _virtuoso_ask_value(data)
+            if virtuoso is None:
+                raise UsageError("expected an ASK query")
+            return virtuoso
         return bool(data["boolean"])
 
     def construct(self, query: str) -> list[tuple[Identifier, Identifier, Identifier]]:
@@ -321,6 +328,24 @@ class RemoteStore:
                 f"answered with RDF that could not be read ({content_type}): {exc}"
             ) from None
         return [(s, p, _normalise_literal(o)) for s, p, o in graph]  # type: ignore[misc,arg-type]
+
+
+def _virtuoso_ask_value(data: dict[str, Any]) -> bool | None:
+    """The answer of an ASK query as Virtuoso 7.2 sends it (a SELECT result with one
+    variable ``__ASK_RETVAL`` bound to 1 or 0, not SPARQL JSON's ``boolean``), else None."""
+    head = data.get("head")
+    results = data.get("results")
+    if not isinstance(head, dict) or head.get("vars") != ["__ASK_RETVAL"]:
+        return None
+    bindings = results.get("bindings") if isinstance(results, dict) else None
+    if not isinstance(bindings, list) or len(bindings) > 1:
+        return None
+    if not bindings:
+        return False
+    cell = bindings[0].get("__ASK_RETVAL") if isinstance(bindings[0], dict) else None
+    if not isinstance(cell, dict) or cell.get("value") not in ("0", "1"):
+        return None
+    return cell["value"] == "1"
 
 
 def _normalise_literal(term: Identifier) -> Identifier:

@@ -509,3 +509,35 @@ def test_ekb_query_never_prints_credentials_from_the_url(recording_server):
     assert "pw-SECRET-9" not in result.output
     assert base64.b64encode(b"eve:pw-SECRET-9").decode() not in result.output
     assert f"http://{host}/q: HTTP 401" in result.stderr
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("0", False)])
+def test_virtuoso_shaped_ask_answer_is_read_as_a_boolean(recording_server, value, expected):
+    # Virtuoso 7.2 answers ASK with a one-variable SELECT result, not {"boolean": ...}
+    # (seen on the real server in tests/test_engine_virtuoso.py).
+    body = json.dumps(
+        {
+            "head": {"link": [], "vars": ["__ASK_RETVAL"]},
+            "results": {
+                "bindings": [
+                    {
+                        "__ASK_RETVAL": {
+                            "type": "typed-literal",
+                            "value": value,
+                            "datatype": str(XSD_INTEGER),
+                        }
+                    }
+                ]
+            },
+        }
+    ).encode()
+    recording_server.responder = lambda r: (200, "application/sparql-results+json", body)
+    assert RemoteStore(recording_server.url + "/q").ask("ASK { ?s ?p ?o }") is expected
+
+
+def test_query_form_has_only_the_query_so_accept_decides_the_format(recording_server):
+    # A format=xml field (SPARQLWrapper's default) makes Virtuoso ignore Accept: HTTP 406.
+    body = json.dumps({"head": {"vars": []}, "results": {"bindings": []}}).encode()
+    recording_server.responder = lambda r: (200, "application/sparql-results+json", body)
+    RemoteStore(recording_server.url + "/q").select("SELECT * WHERE { ?s ?p ?o }")
+    assert set(recording_server.requests[0].form) == {"query"}
