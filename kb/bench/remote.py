@@ -2,9 +2,9 @@
 
 A local ``oxigraph serve`` (the ``oxigraph`` package, as the tests use) is
 started on loopback with a fresh database folder. The knowledge base is
-generated in parts of ``part`` studies and each part is uploaded with
-:func:`kb.push.push_kb` (the code behind ``ekb push``), because a push plan
-holds every triple of the knowledge base in memory. Then every canned query
+generated (in parts of ``part`` studies if asked; by default one folder) and
+uploaded with :func:`kb.push.push_kb` (the code behind ``ekb push``, which
+streams: its memory does not grow with the knowledge base). Then every canned query
 runs through :class:`kb.remote.RemoteStore` (the code behind ``--endpoint``),
 each stopped at ``timeout`` seconds. Not part of CI: it takes minutes and
 gigabytes.
@@ -122,7 +122,7 @@ def run_remote(
     n: int,
     workdir: Path,
     *,
-    part: int = 10_000,
+    part: int | None = None,
     seed: int = 0,
     timeout: float = 300.0,
     repeat: int = 3,
@@ -130,14 +130,18 @@ def run_remote(
 ) -> dict[str, Any]:
     """Push ``n`` synthetic studies to a fresh Oxigraph server and run every canned query.
 
+    :param part: studies per knowledge-base folder, each pushed on its own (default:
+        all ``n`` in one folder, one push).
     :returns: a JSON-ready dict: push seconds (total and per part), triples on
-        the server, per query the median seconds (or ``over_limit``), peak memory.
+        the server, per query the median seconds (or ``over_limit``), peak memory
+        (of the whole run, and of the push alone).
     """
     from kb.bench.run import query_params
     from kb.push import push_kb
     from kb.queries import run_query
     from kb.remote import RemoteStore
 
+    part = n if part is None else part
     workdir.mkdir(parents=True, exist_ok=True)
     folders = _parts(workdir, n, part, seed, progress)
     database = workdir / f"oxigraph-db-{n}"
@@ -152,7 +156,12 @@ def run_remote(
                 took = time.perf_counter() - started
                 pushed.append(took)
                 progress(f"pushed {folder.name} in {took:.1f} s ({report.method})")
-            result["push"] = {"seconds": sum(pushed), "parts": len(pushed), "part_seconds": pushed}
+            result["push"] = {
+                "seconds": sum(pushed),
+                "parts": len(pushed),
+                "part_seconds": pushed,
+                "peak_rss_mib": _peak_rss_mib(),  # before any query result is held
+            }
             store = RemoteStore(f"{base}/query", timeout=timeout)
             count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"]
             result["triples"] = int(str(count))
@@ -178,9 +187,13 @@ def run_remote(
                 progress(f"query {name}: {shown}")
     finally:
         shutil.rmtree(database, ignore_errors=True)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result["peak_rss_mib"] = rss / 1024 if sys.platform != "darwin" else rss / (1024 * 1024)
+    result["peak_rss_mib"] = _peak_rss_mib()
     return result
+
+
+def _peak_rss_mib() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if sys.platform != "darwin" else rss / (1024 * 1024)
 
 
 def remote_table(result: dict[str, Any]) -> Any:
@@ -192,10 +205,12 @@ def remote_table(result: dict[str, Any]) -> Any:
     table.add_column("time", justify="right")
     table.add_column("note")
     push = result["push"]
+    peak = f"; peak memory {push['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in push else ""
     table.add_row(
         "ekb push (POST, default graph)",
         f"{push['seconds']:.1f} s",
-        f"{push['parts']} parts; {result.get('triples', 0):,} triples on the server",
+        f"{push['parts']} part{'s' if push['parts'] != 1 else ''}; "
+        f"{result.get('triples', 0):,} triples on the server{peak}",
     )
     for name, entry in result["queries"].items():
         if entry["status"] == "ok":

@@ -173,9 +173,8 @@ def show(files: tuple[Path, ...], markdown: bool) -> None:
 @click.option(
     "--part",
     type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Studies per push (a push plan holds its triples in memory).",
+    default=None,
+    help="Studies per knowledge-base folder, each pushed on its own (default: one folder).",
 )
 @click.option(
     "--timeout",
@@ -207,7 +206,13 @@ def show(files: tuple[Path, ...], markdown: bool) -> None:
 )
 @handle_errors
 def remote(
-    n: int, part: int, timeout: float, repeat: int, seed: int, workdir: Path, json_path: Path | None
+    n: int,
+    part: int | None,
+    timeout: float,
+    repeat: int,
+    seed: int,
+    workdir: Path,
+    json_path: Path | None,
 ) -> None:
     """Push N synthetic studies to a local Oxigraph server and time every canned query.
 
