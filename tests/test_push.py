@@ -349,3 +349,24 @@ def test_digest_challenge_is_answered_with_digest(recording_server):
     digest = recording_server.requests[-1].headers["Authorization"]
     assert digest.startswith('Digest username="dba", realm="SPARQL"')
     assert "dba-SECRET" not in digest
+
+
+# --- a broken file met part way -------------------------------------------------------------------
+
+
+def test_broken_study_file_stops_the_push_naming_file_line_and_what_was_written(oxigraph, tmp_path):
+    kb = tmp_path / "kb"
+    studies = sorted(paths.study_files(paths.shipped_kb_dir()))
+    (kb / "studies").mkdir(parents=True)
+    for f in studies[:2]:
+        shutil.copy(f, kb / "studies" / f.name)
+    broken = kb / "studies" / "zz-broken.ttl"  # sorts last: met after the others were sent
+    broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n", encoding="utf-8")
+    result = run("push", "--store", oxigraph.store_url, "--kb", str(kb), "--graph-per-study")
+    assert result.exit_code == 3
+    assert str(broken) in result.stderr and ":2" in result.stderr
+    assert f"push stopped at reading {STUDY}zz-broken" in result.stderr
+    assert "Added 3 of 4 graphs" in result.stderr  # the schema and two studies
+    assert "Running the same push again completes it" in result.stderr
+    assert "Traceback" not in result.output
+    assert set(graph_counts(oxigraph)) == {SCHEMA_GRAPH} | {graph_iri_for(f) for f in studies[:2]}
