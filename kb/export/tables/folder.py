@@ -123,6 +123,8 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
     # An IRI is the object of many triples, a datatype of most literals: one term each.
     # The terms are the ones kb.store._to_rdflib makes, made with fewer calls.
     iris: dict[str, URIRef] = {}
+    strings: dict[str, Literal] = {}
+    xsd_string = URIRef(_XSD_STRING)
 
     def term(o: Any) -> Identifier:
         if isinstance(o, ox.NamedNode):
@@ -138,6 +140,12 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
             if o.language:
                 return Literal(o.value, lang=o.language)
             datatype = o.datatype.value
+            if datatype == _XSD_STRING:  # many texts repeat (units, terms, sites)
+                text = o.value
+                t = strings.get(text)
+                if t is None:
+                    t = strings[text] = Literal(text, datatype=xsd_string)
+                return t
             dt = iris.get(datatype)
             if dt is None:
                 dt = iris[datatype] = URIRef(datatype)
