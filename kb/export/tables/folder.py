@@ -142,10 +142,10 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
             datatype = o.datatype.value
             if datatype == _XSD_STRING:  # many texts repeat (units, terms, sites)
                 text = o.value
-                t = strings.get(text)
-                if t is None:
-                    t = strings[text] = Literal(text, datatype=xsd_string)
-                return t
+                lit = strings.get(text)
+                if lit is None:
+                    lit = strings[text] = Literal(text, datatype=xsd_string)
+                return lit
             dt = iris.get(datatype)
             if dt is None:
                 dt = iris[datatype] = URIRef(datatype)
