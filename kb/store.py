@@ -86,9 +86,15 @@ except Exception:  # an rdflib without these slots: use its constructor
 string_literal = _fast_string_literal if _FAST_OK else _slow_string_literal
 
 
+def iri(value: str) -> URIRef:
+    """``URIRef(value)`` for an IRI known to be valid (from Oxigraph, or written by
+    this package): URIRef's own constructor only adds a validity check that logs."""
+    return str.__new__(URIRef, value)
+
+
 def _to_rdflib(term: object) -> Identifier:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return iri(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):

@@ -210,8 +210,14 @@ def test_another_query_text_or_parameter_is_another_entry(kb: Path) -> None:
         " ORDER BY ?study LIMIT 3"
     )
     many = few.replace(" LIMIT 3", "")
-    assert len(query_cache.select(store, few, name="q", per_study=None).rows) == 3
-    assert len(query_cache.select(store, many, name="q", per_study=None).rows) > 3
+
+    def run(text: str) -> QueryResult:
+        return query_cache.select(
+            store, text, name="q", per_study=None, order=None, finish=lambda r: r
+        )
+
+    assert len(run(few).rows) == 3
+    assert len(run(many).rows) > 3
     lupus = queries.run_query(store, "studies", {"condition": "lupus"})
     nephritis = queries.run_query(store, "studies", {"condition": "lupus nephritis"})
     assert len(nephritis.rows) < len(lupus.rows)
@@ -271,7 +277,7 @@ def test_an_unreadable_entry_is_a_miss(kb: Path, monkeypatch: pytest.MonkeyPatch
     _same(_cached(kb, "studies", {}), first)
     for entry in _entries(kb):
         data = json.loads(entry.read_text(encoding="utf-8"))
-        data["rows"] = {g: [[10**9] * len(data["columns"])] for g in data["rows"]}
+        data["cells"] = [10**9] * len(data["cells"])
         entry.write_text(json.dumps(data), encoding="utf-8")
     _same(_cached(kb, "studies", {}), first)
 
