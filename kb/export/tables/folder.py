@@ -22,10 +22,13 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
+from kb import paths
 from kb.errors import CouldNotRun, RdfSyntaxError
 from kb.export.tables.model import _STUDY_LINKS, RDF_TYPE, Selection
 from kb.export.tables.reading import Graph
 from kb.namespaces import EKB
+from kb.store import _to_rdflib, schema_files, string_literal
+from kb.store import iri as iri_term
 from kb.store_api import QueryResult
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -58,17 +61,8 @@ class FolderStore:
 
 def folder_files(kb_dir: Path | None) -> list[Path]:
     """The files :meth:`kb.store.EmbeddedStore.open_kb` loads for ``kb_dir``, in its order."""
-    from kb import paths
-    from kb.store import schema_files
-
     kb_dir = kb_dir if kb_dir is not None else paths.default_kb_dir()
     return schema_files(kb_dir) + paths.study_files(kb_dir) + paths.review_files(kb_dir)
-
-
-def _to_rdflib(term: Any) -> Identifier:
-    from kb.store import _to_rdflib as convert
-
-    return convert(term)
 
 
 def read_files(files: Sequence[Path], selection: Selection) -> Graph:
@@ -124,14 +118,13 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
     # The terms are the ones kb.store._to_rdflib makes, made with fewer calls.
     iris: dict[str, URIRef] = {}
     strings: dict[str, Literal] = {}
-    xsd_string = URIRef(_XSD_STRING)
 
     def term(o: Any) -> Identifier:
         if isinstance(o, ox.NamedNode):
             iri = o.value
             t = iris.get(iri)
             if t is None:
-                t = iris[iri] = URIRef(iri)
+                t = iris[iri] = iri_term(iri)
             return t
         if isinstance(o, ox.Literal):
             c = canonical.get(o)  # (not `or`: a literal 0 or false is falsy)
@@ -144,11 +137,11 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
                 text = o.value
                 lit = strings.get(text)
                 if lit is None:
-                    lit = strings[text] = Literal(text, datatype=xsd_string)
+                    lit = strings[text] = string_literal(text)
                 return lit
             dt = iris.get(datatype)
             if dt is None:
-                dt = iris[datatype] = URIRef(datatype)
+                dt = iris[datatype] = iri_term(datatype)
             return Literal(o.value, datatype=dt)
         return _to_rdflib(o)
 
