@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from synthetic import synthetic_beside_shipped
 
 from kb import queries, query_cache
-from kb.bench.generate import generate_kb
 from kb.errors import CouldNotRun
-from kb.paths import shipped_kb_dir
 from kb.store import EmbeddedStore, QueryResult
 
 N_SYNTHETIC = 40
@@ -49,12 +48,7 @@ EDITED = "syn-000020"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kb = tmp_path_factory.mktemp("cache-template")
-    generate_kb(N_SYNTHETIC, kb, seed=11)
-    for study in (shipped_kb_dir() / "studies").glob("*.ttl"):
-        shutil.copy(study, kb / "studies" / study.name)
-    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
-    return kb
+    return synthetic_beside_shipped(tmp_path_factory.mktemp("cache-template"), N_SYNTHETIC, 11)
 
 
 @pytest.fixture
