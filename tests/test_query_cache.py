@@ -290,3 +290,19 @@ def test_per_study_must_name_a_column(tmp_path: Path) -> None:
     )
     with pytest.raises(CouldNotRun, match="per-study"):
         queries.load_query_file(bad)
+
+
+def test_the_bulk_load_takes_each_files_footprint_as_study_footprint_does(kb: Path) -> None:
+    import pyoxigraph as ox
+
+    from kb.store import study_footprint
+
+    store = EmbeddedStore.open_kb(kb)  # a fresh cache folder: built by the bulk load
+    assert store.snapshot is not None
+    for graph, record in store.snapshot.studies.items():
+        quads = store._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        own, links = study_footprint(graph, quads)
+        assert (record.local, record.links) == (own, tuple(sorted(links))), graph
+    linked = {g.rsplit("/", 1)[1] for g, f in store.snapshot.studies.items() if f.links}
+    # the shipped pilot and its conference abstract point at each other
+    assert {"il2-refractory-ln-2021", "il2-refractory-ln-acr-2018"} <= linked
