@@ -440,25 +440,39 @@ def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
 def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> QueryResult:
     """Run the canned query ``name`` with ``params`` (name -> user text).
 
+    Rows come with their list cells tidied (:func:`sort_list_cells`) and, when the
+    query orders by plain variables it returns, in that order with ties broken by
+    the whole row (:mod:`kb.query_order`), the same on every store. On a
+    warm-start store they may come from the result cache (:mod:`kb.query_cache`).
+
     :raises UsageError: unknown query or parameter, missing required parameter, bad value.
     """
+    from kb import query_cache
     from kb.query_order import order_of, sort_rows
     from kb.store import EmbeddedStore, QueryResult
 
     query = get_query(name)
     text = bind(store, query, params or {})
-    from kb import query_cache
+    order = order_of(text, query.columns)
+    if order is not None and any(v in query.lists for v, _ in order):
+        order = None  # a list cell is ordered as the engine saw it, before tidying
+
+    def finish(raw: QueryResult) -> QueryResult:
+        tidy = sort_list_cells(query, raw)
+        if order is None:
+            return tidy
+        return QueryResult(tidy.columns, sort_rows(tidy.rows, tidy.columns, order))
 
     if isinstance(store, EmbeddedStore) and query_cache.enabled(store):
-        result = query_cache.select(store, text, name=query.name, per_study=query.per_study)
-    else:
-        result = store.select(text)
-        # One order for every store: the engine's, with ties broken by the whole row
-        # (as the cache does), so a result does not depend on where it was computed.
-        order = order_of(text, result.columns)
-        if order is not None:
-            result = QueryResult(result.columns, sort_rows(result.rows, result.columns, order))
-    return sort_list_cells(query, result)
+        return query_cache.select(
+            store,
+            text,
+            name=query.name,
+            per_study=query.per_study if order is not None else None,
+            order=order,
+            finish=finish,
+        )
+    return finish(store.select(text))
 
 
 def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:

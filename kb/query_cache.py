@@ -22,8 +22,9 @@ folder, and the next run of the same query reuses them:
   study) and when the new rows all belong to the changed studies; otherwise, and
   for queries that are not per-study, any changed study file means the query runs
   again on the whole store.
-* Rows are ordered by the query's ORDER BY in Python (:mod:`kb.query_order`), the
-  same order the engine gives (tested), with ties broken by the whole row.
+* Entries hold finished rows (list cells tidied, rows in the query's ORDER BY with
+  ties broken by the whole row: :func:`kb.queries.run_query`); a changed study's
+  new rows are put in place by binary search in that order (:mod:`kb.query_order`).
 
 ``tests/test_query_cache.py`` checks that cached and uncached rows are the same
 for every per-study query after edits, additions and removals, and that changed
@@ -32,11 +33,12 @@ vocabularies, reviews, query texts and parameters are never served old rows.
 
 from __future__ import annotations
 
-import dataclasses
+import bisect
+import functools
 import hashlib
 import json
 import os
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from kb.query_order import OrderBy, order_of, sort_rows
-from kb.store import SCHEMA_GRAPH, EmbeddedStore, KbSnapshot, QueryResult, string_literal
+from kb.namespaces import RES
+from kb.query_order import OrderBy, row_comparison
+from kb.store import SCHEMA_GRAPH, EmbeddedStore, KbSnapshot, QueryResult, iri, string_literal
 
 #: Environment variable: ``never`` turns the result cache off (the benchmark's
 #: first-run measure; any other value or none leaves it on).
@@ -59,7 +62,7 @@ def enabled(store: EmbeddedStore) -> bool:
 
 
 #: Part of every key; bump when the entry layout or the rules above change.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 4
 #: At most this many entries per knowledge base (the oldest used go first).
 MAX_ENTRIES = 64
 #: Above this many changed study files the whole query runs again: a small store
@@ -67,63 +70,84 @@ MAX_ENTRIES = 64
 MAX_RECOMPUTED_FILES = 200
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-# A term in an entry: ("i", iri) | ("b", id) | ("l", text, datatype, language)
-Encoded = tuple[str, ...]
+_STUDY_NAMESPACE = f"{RES}study/"
 
 
 @dataclass
 class _Entry:
+    """One cached result. Rows are kept in the query's order as ``cells``: for each
+    row, its group (an index into ``graphs``: the row's study graph, or ``""`` in a
+    whole entry) and then one term index per column (-1 for unbound), flat."""
+
     key: str
     columns: list[str]
-    terms: list[Encoded]
-    #: study graph -> SHA-256 its rows were computed from (all study files)
-    digests: dict[str, str]
-    #: per-study entries: study graph -> rows (term indexes, -1 for unbound);
-    #: whole entries: "" -> every row
-    rows: dict[str, list[tuple[int, ...]]]
     per_study: bool
+    #: every study file as of the rows: :func:`_file_digests`
+    digests: dict[str, str]
     #: study graph -> the other studies its file pointed at (only those with links)
-    links: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    links: dict[str, list[str]]
+    graphs: list[str]
+    #: terms, each a string: "i" IRI, "b" blank node, "s" xsd:string text,
+    #: "l" language NUL text, "t" datatype NUL text
+    terms: list[str]
+    cells: list[int]
+
+    @property
+    def width(self) -> int:
+        return len(self.columns) + 1
 
 
-def select(store: EmbeddedStore, text: str, *, name: str, per_study: str | None) -> QueryResult:
+def select(
+    store: EmbeddedStore,
+    text: str,
+    *,
+    name: str,
+    per_study: str | None,
+    order: OrderBy | None,
+    finish: Callable[[QueryResult], QueryResult],
+) -> QueryResult:
     """The rows of the bound canned query ``text`` on ``store`` (a warm-start store),
-    from the cache where they are still valid, in the query's order."""
+    from the cache where they are still valid.
+
+    ``finish`` turns a store's rows into the query's result (tidied list cells, in
+    ``order``), and cached rows are kept finished. ``per_study`` (the study column)
+    needs an ``order``: rows from several runs are merged in it.
+    """
     snapshot = store.snapshot
     assert snapshot is not None
-    order = order_of(text, _projection(text))
     if order is None:
-        per_study = None  # rows of several runs could not be put in the engine's order
+        per_study = None
     folder = snapshot.cache_folder / "results"
     key = _key(snapshot, text)
     path = folder / f"{name}-{key[:32]}.json"
-    digests = {g: f.sha256 for g, f in snapshot.studies.items()}
+    digests = _file_digests(snapshot)
+    links = {g: list(f.links) for g, f in snapshot.studies.items() if f.links}
     entry = _read(path, key)
     if entry is not None and entry.digests == digests:
         _touch(path)
-        return _decode(entry, list(entry.rows), order)
-    result = None
-    if entry is not None and entry.per_study and per_study is not None:
-        result = _update(snapshot, entry, digests, text, per_study, order)
-    if result is None:
-        result = store.select(text)
-        if order is not None:
-            result = QueryResult(result.columns, sort_rows(result.rows, result.columns, order))
-    fresh = _encode(key, result, digests, per_study)
-    fresh.links = {g: list(f.links) for g, f in snapshot.studies.items() if f.links}
+        return QueryResult(list(entry.columns), _decode(entry, _decode_terms(entry.terms)))
+    updated = None
+    if entry is not None and entry.per_study and per_study is not None and order is not None:
+        updated = _update(snapshot, entry, digests, text, per_study, order, finish)
+    if updated is not None:
+        result, fresh = updated
+    else:
+        result = finish(store.select(text))
+        fresh = _encode(key, result, digests, per_study)
+    fresh.links = links
     _write(folder, path, fresh)
     return result
 
 
-_SELECT = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(?P<vars>(?:\?\w+\s*)+)", re.I)
+def _short(graph: str) -> str:
+    return graph.removeprefix(_STUDY_NAMESPACE)
 
 
-def _projection(text: str) -> list[str]:
-    """The variables of the query's first SELECT (canned queries project plain
-    variables; any other projection gives ``[]``, so no Python order)."""
-    match = _SELECT.search(text)
-    return re.findall(r"\?(\w+)", match.group("vars")) if match else []
+def _file_digests(snapshot: KbSnapshot) -> dict[str, str]:
+    """Study (its IRI without the common namespace) -> the first 64 bits of its
+    file's SHA-256, in hex: an entry holds one per study file, so it is kept short
+    (a changed file keeps its digest with probability 2**-64)."""
+    return {_short(g): f.sha256[:16] for g, f in snapshot.studies.items()}
 
 
 def _key(snapshot: KbSnapshot, text: str) -> str:
@@ -148,14 +172,19 @@ def _update(
     digests: dict[str, str],
     text: str,
     column: str,
-    order: OrderBy | None,
-) -> QueryResult | None:
-    """The entry brought up to date by evaluating only the changed studies, or
-    ``None`` when that cannot be trusted (then the caller runs the whole query)."""
+    order: OrderBy,
+    finish: Callable[[QueryResult], QueryResult],
+) -> tuple[QueryResult, _Entry] | None:
+    """The result and the entry brought up to date by evaluating only the changed
+    studies, or ``None`` when that cannot be trusted (then the caller runs the whole
+    query). The kept rows keep their place and their encoded cells; the new rows are
+    put in place by binary search."""
     if not all(f.local for f in snapshot.studies.values()):
         return None
     changed = _linked_to(
-        [g for g, d in digests.items() if entry.digests.get(g) != d], snapshot, entry.links
+        [g for g in snapshot.studies if entry.digests.get(_short(g)) != digests[_short(g)]],
+        snapshot,
+        entry.links,
     )
     if len(changed) > MAX_RECOMPUTED_FILES:
         return None
@@ -165,22 +194,56 @@ def _update(
         small.load_file(review.path, graph=review.graph)
     for graph in changed:
         small.load_file(snapshot.studies[graph].path, graph=graph)
-    fresh = small.select(text)
+    fresh = finish(small.select(text))
     if fresh.columns != entry.columns:
         return None
-    by_study: dict[str, list[dict[str, Identifier]]] = {g: [] for g in changed}
+    wanted = set(changed)
     for row in fresh.rows:
-        rows = by_study.get(str(row.get(column)))
-        if rows is None:
+        if str(row.get(column)) not in wanted:
             return None  # a row of a study that did not change: not per-study after all
-        rows.append(row)
-    kept = [g for g in entry.rows if g in digests and g not in by_study]
-    result = _decode(entry, kept, None)
-    for graph in changed:
-        result.rows.extend(by_study[graph])
-    if order is not None:
-        result.rows[:] = sort_rows(result.rows, result.columns, order)
-    return result
+    # The kept rows: neither changed nor of a removed study.
+    gone = {i for i, g in enumerate(entry.graphs) if g in wanted or _short(g) not in digests}
+    width = entry.width
+    kept_cells = [
+        entry.cells[i : i + width]
+        for i in range(0, len(entry.cells), width)
+        if entry.cells[i] not in gone
+    ]
+    terms = _decode_terms(entry.terms)
+    rows = _decode_cells(entry.columns, kept_cells, terms)
+    # The new rows, in order, each inserted where the order puts it.
+    compare = functools.cmp_to_key(row_comparison(entry.columns, order))
+    encoded_index = {s: i for i, s in enumerate(entry.terms)}
+    graph_index = {g: i for i, g in enumerate(entry.graphs)}
+    for row in fresh.rows:  # in order already
+        graph = str(row[column])
+        group = graph_index.get(graph)
+        if group is None:
+            group = graph_index[graph] = len(entry.graphs)
+            entry.graphs.append(graph)
+        cells = [group]
+        for name in entry.columns:
+            term = row.get(name)
+            if term is None:
+                cells.append(-1)
+                continue
+            encoded = _encode_term(term)
+            i = encoded_index.get(encoded)
+            if i is None:
+                i = encoded_index[encoded] = len(entry.terms)
+                entry.terms.append(encoded)
+                terms.append(term)
+            cells.append(i)
+        at = bisect.bisect_right(rows, compare(row), key=compare)
+        rows.insert(at, row)
+        kept_cells.insert(at, cells)
+    entry.cells = [i for cells in kept_cells for i in cells]
+    entry.digests = digests
+    result = QueryResult(list(entry.columns), rows)
+    if len(entry.terms) > 2 * len(set(i for i in entry.cells if i >= 0)) + 1000:
+        # Terms of removed rows pile up over many edits: start the table afresh.
+        return result, _encode(entry.key, result, digests, column)
+    return result, entry
 
 
 def _linked_to(
@@ -212,66 +275,88 @@ def _linked_to(
 def _encode(
     key: str, result: QueryResult, digests: dict[str, str], per_study: str | None
 ) -> _Entry:
-    index: dict[Identifier, int] = {}
-    terms: list[Encoded] = []
-    grouped: dict[str, list[tuple[int, ...]]] = {}
+    """A new entry of ``result`` (rows in their order); ``per_study`` names the
+    column that gives each row's study, or ``None`` for a whole entry."""
+    index: dict[str, int] = {}
+    # Rows share term objects (a store's select converts each distinct term once):
+    # each object is encoded once, found again by identity (they are alive in rows).
+    by_object: dict[int, int] = {}
+    terms: list[str] = []
+    graphs: list[str] = []
+    graph_index: dict[str, int] = {}
+    cells: list[int] = []
     for row in result.rows:
         group = "" if per_study is None else str(row.get(per_study))
-        if per_study is not None and group not in digests:
+        if per_study is not None and _short(group) not in digests:
             # a row not attributable to a study file: keep the entry whole
             return _encode(key, result, digests, None)
-        cells = []
+        g = graph_index.get(group)
+        if g is None:
+            g = graph_index[group] = len(graphs)
+            graphs.append(group)
+        cells.append(g)
         for column in result.columns:
             term = row.get(column)
             if term is None:
                 cells.append(-1)
                 continue
-            i = index.get(term)
+            i = by_object.get(id(term))
             if i is None:
-                i = index[term] = len(terms)
-                terms.append(_encode_term(term))
+                encoded = _encode_term(term)
+                i = index.get(encoded)
+                if i is None:
+                    i = index[encoded] = len(terms)
+                    terms.append(encoded)
+                by_object[id(term)] = i
             cells.append(i)
-        grouped.setdefault(group, []).append(tuple(cells))
-    return _Entry(key, list(result.columns), terms, digests, grouped, per_study is not None)
+    return _Entry(
+        key, list(result.columns), per_study is not None, digests, {}, graphs, terms, cells
+    )
 
 
-def _encode_term(term: Identifier) -> Encoded:
-    if isinstance(term, URIRef):
-        return ("i", str(term))
-    if isinstance(term, BNode):
-        return ("b", str(term))
+def _encode_term(term: Identifier) -> str:
     if isinstance(term, Literal):
-        return ("l", str(term), str(term.datatype or ""), term.language or "")
+        if term.language:
+            return f"l{term.language}\0{term}"
+        datatype = str(term.datatype) if term.datatype is not None else ""
+        return f"s{term}" if datatype == _XSD_STRING else f"t{datatype}\0{term}"
+    if isinstance(term, URIRef):
+        return f"i{term}"
+    if isinstance(term, BNode):
+        return f"b{term}"
     raise TypeError(f"unexpected term {term!r}")
 
 
-def _decode_term(encoded: Encoded) -> Identifier:
-    kind = encoded[0]
+def _decode_term(encoded: str) -> Identifier:
+    kind, rest = encoded[0], encoded[1:]
+    if kind == "s":
+        return string_literal(rest)
     if kind == "i":
-        return URIRef(encoded[1])
+        return iri(rest)
     if kind == "b":
-        return BNode(encoded[1])
-    _, text, datatype, language = encoded
-    if language:
-        return Literal(text, lang=language)
-    if datatype == _XSD_STRING:
-        return string_literal(text)
-    return Literal(text, datatype=URIRef(datatype) if datatype else None)
+        return BNode(rest)
+    tag, _, text = rest.partition("\0")
+    if kind == "l":
+        return Literal(text, lang=tag)
+    return Literal(text, datatype=URIRef(tag) if tag else None)
 
 
-def _decode(entry: _Entry, groups: list[str], order: OrderBy | None) -> QueryResult:
-    """The rows of ``groups``; in the query's order when ``order`` is given and the
-    entry is per study (a whole entry is kept in order)."""
-    terms = [_decode_term(t) for t in entry.terms]
-    columns = entry.columns
-    rows = [
-        {c: terms[i] for c, i in zip(columns, cells, strict=True) if i >= 0}
-        for group in groups
-        for cells in entry.rows[group]
+def _decode_terms(encoded: list[str]) -> list[Identifier]:
+    return [_decode_term(s) for s in encoded]
+
+
+def _decode_cells(
+    columns: list[str], rows: list[list[int]], terms: list[Identifier]
+) -> list[dict[str, Identifier]]:
+    return [
+        {c: terms[i] for c, i in zip(columns, cells[1:], strict=True) if i >= 0} for cells in rows
     ]
-    if entry.per_study and order is not None:
-        rows = sort_rows(rows, columns, order)
-    return QueryResult(list(columns), rows)
+
+
+def _decode(entry: _Entry, terms: list[Identifier]) -> list[dict[str, Identifier]]:
+    width = entry.width
+    rows = [entry.cells[i : i + width] for i in range(0, len(entry.cells), width)]
+    return _decode_cells(entry.columns, rows, terms)
 
 
 def _read(path: Path, key: str) -> _Entry | None:
@@ -283,36 +368,52 @@ def _read(path: Path, key: str) -> _Entry | None:
         entry = _Entry(
             key,
             [str(c) for c in data["columns"]],
-            [tuple(str(part) for part in term) for term in data["terms"]],
-            {str(g): str(d) for g, d in data["digests"].items()},
-            {str(g): [tuple(cells) for cells in rows] for g, rows in data["rows"].items()},
             data["per_study"] is True,
-            {str(g): [str(x) for x in v] for g, v in data.get("links", {}).items()},
+            {str(g): str(d) for g, d in data["digests"].items()},
+            {str(g): [str(x) for x in v] for g, v in data["links"].items()},
+            [str(g) for g in data["graphs"]],
+            [str(s) for s in data["terms"]],
+            list(data["cells"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     # Written by this module, but a file can be cut short or edited: check what
     # decoding relies on, so a bad entry is a miss and never a traceback.
-    width, n_terms = len(entry.columns), len(entry.terms)
-    shapes = {"i": 2, "b": 2, "l": 4}
-    if any(len(t) != shapes.get(t[0] if t else "", -1) for t in entry.terms):
+    cells, width = entry.cells, entry.width
+    if len(cells) % width or any(not s or s[0] not in "sibtl" for s in entry.terms):
         return None
-    for rows in entry.rows.values():
-        for cells in rows:
-            if len(cells) != width or not all(
-                isinstance(i, int) and -1 <= i < n_terms for i in cells
-            ):
-                return None
+    if not cells:
+        return entry
+    groups = cells[::width]
+    term_cells = list(cells)
+    del term_cells[::width]
+    if (
+        set(map(type, cells)) != {int}
+        or min(groups) < 0
+        or max(groups) >= len(entry.graphs)
+        or (term_cells and (min(term_cells) < -1 or max(term_cells) >= len(entry.terms)))
+    ):
+        return None
     return entry
 
 
 def _write(folder: Path, path: Path, entry: _Entry) -> None:
     """Write ``entry`` atomically; a cache that cannot be written is only slower."""
+    data = {
+        "key": entry.key,
+        "columns": entry.columns,
+        "per_study": entry.per_study,
+        "digests": entry.digests,
+        "links": entry.links,
+        "graphs": entry.graphs,
+        "terms": entry.terms,
+        "cells": entry.cells,
+    }
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         # JSON, not pickle: reading a cache file must never run code.
-        tmp.write_text(json.dumps(dataclasses.asdict(entry)), encoding="utf-8")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, path)
         _prune(folder)
     except OSError:

@@ -14,7 +14,7 @@ checks that on every canned query the order agrees with Oxigraph's.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from rdflib import BNode, Literal, URIRef
@@ -108,12 +108,10 @@ def term_key(term: Identifier | None) -> tuple[object, ...]:
     """Sort key of one term in SPARQL's ascending order (see the module docstring)."""
     if term is None:
         return (0,)
-    if isinstance(term, BNode):
-        return (1, str(term))
-    if isinstance(term, URIRef):
-        return (2, str(term))
-    if isinstance(term, Literal):
-        datatype = str(term.datatype) if term.datatype is not None else _XSD + "string"
+    if type(term) is Literal or isinstance(term, Literal):  # the common case first
+        datatype = _XSD + "string" if term.datatype is None else str(term.datatype)
+        if datatype in _STRINGS:
+            return (3, 1, str(term), term.language or "")
         if datatype in _NUMERIC:
             try:
                 number = Decimal(str(term).strip())
@@ -121,25 +119,51 @@ def term_key(term: Identifier | None) -> tuple[object, ...]:
                 number = None
             if number is not None and number.is_finite():
                 return (3, 0, number, str(term))
-        if datatype in _STRINGS:
-            return (3, 1, str(term), term.language or "")
         return (3, 2, datatype, str(term))
+    if isinstance(term, BNode):
+        return (1, str(term))
+    if isinstance(term, URIRef):
+        return (2, str(term))
     return (4, str(term))
+
+
+def _row_key(row: dict[str, Identifier], columns: Sequence[str]) -> tuple[object, ...]:
+    return tuple(term_key(row.get(c)) for c in columns)
 
 
 def sort_rows(
     rows: Sequence[dict[str, Identifier]], columns: Sequence[str], order: OrderBy
 ) -> list[dict[str, Identifier]]:
-    """``rows`` in ``order``, ties broken by every column in turn."""
-
-    def key(row: dict[str, Identifier]) -> tuple[object, ...]:
-        return tuple(term_key(row.get(c)) for c in columns)
-
-    result = sorted(rows, key=key)
-    for variable, descending in reversed(order):
-
-        def by(row: dict[str, Identifier], v: str = variable) -> tuple[object, ...]:
-            return term_key(row.get(v))
-
-        result.sort(key=by, reverse=descending)
+    """``rows`` in ``order``, ties broken by every column in turn (ascending)."""
+    keyed = [(tuple(term_key(r.get(v)) for v, _ in order), r) for r in rows]
+    for i in reversed(range(len(order))):
+        keyed.sort(key=lambda pair, i=i: pair[0][i], reverse=order[i][1])  # type: ignore[misc]
+    result: list[dict[str, Identifier]] = []
+    start = 0
+    while start < len(keyed):
+        end = start + 1
+        while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+            end += 1
+        run = [r for _, r in keyed[start:end]]
+        if len(run) > 1:
+            run.sort(key=lambda r: _row_key(r, columns))
+        result.extend(run)
+        start = end
     return result
+
+
+def row_comparison(
+    columns: Sequence[str], order: OrderBy
+) -> Callable[[dict[str, Identifier], dict[str, Identifier]], int]:
+    """The order of :func:`sort_rows` as a comparison function (for inserting a few
+    rows into many sorted ones with :mod:`bisect`)."""
+
+    def compare(a: dict[str, Identifier], b: dict[str, Identifier]) -> int:
+        for variable, descending in order:
+            ka, kb = term_key(a.get(variable)), term_key(b.get(variable))
+            if ka != kb:
+                return (1 if ka > kb else -1) * (-1 if descending else 1)  # type: ignore[operator]
+        ra, rb = _row_key(a, columns), _row_key(b, columns)
+        return 0 if ra == rb else (1 if ra > rb else -1)  # type: ignore[operator]
+
+    return compare

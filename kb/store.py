@@ -86,9 +86,15 @@ except Exception:  # an rdflib without these slots: use its constructor
 string_literal = _fast_string_literal if _FAST_OK else _slow_string_literal
 
 
+def iri(value: str) -> URIRef:
+    """``URIRef(value)`` for an IRI known to be valid (from Oxigraph, or written by
+    this package): URIRef's own constructor only adds a validity check that logs."""
+    return str.__new__(URIRef, value)
+
+
 def _to_rdflib(term: object) -> Identifier:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return iri(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
@@ -133,9 +139,9 @@ class EmbeddedStore:
         if _use_cache(len(studies)):
             cached = _open_cached(kb_dir, schema, studies)
             if cached is not None:
-                oxstore, files = cached
+                oxstore, files, keys = cached
                 store = cls(oxstore, on_disk=True)
-                store.snapshot = _snapshot(kb_dir, schema, studies, files)
+                store.snapshot = _snapshot(kb_dir, schema, keys, files)
                 return store
         return cls._load_in_memory(schema, studies)
 
@@ -318,9 +324,10 @@ Manifest = dict[str, dict[str, object]]
 
 def _open_cached(
     kb_dir: Path, schema: list[Path], studies: list[Path]
-) -> tuple[ox.Store, Manifest] | None:
-    """The up-to-date on-disk store of ``kb_dir`` and its manifest's file entries,
-    or ``None`` when no cache can be used.
+) -> tuple[ox.Store, Manifest, dict[Path, str]] | None:
+    """The up-to-date on-disk store of ``kb_dir``, its manifest's file entries and
+    each study file's manifest key (its resolved path), or ``None`` when no cache
+    can be used.
 
     :raises RdfSyntaxError: a changed file is not valid Turtle (the cache stays marked dirty).
     """
@@ -333,11 +340,12 @@ def _open_cached(
         # Unwritable cache folder, or another ekb process holds the store: load in memory.
         return None
     manifest = _read_manifest(manifest_path)
+    keys = _manifest_keys(studies)
     if manifest is None:
-        return store, _rebuild_cache(store, manifest_path, schema, studies)
+        return store, _rebuild_cache(store, manifest_path, schema, studies, keys), keys
     files: Manifest = manifest["files"]  # type: ignore[assignment]
 
-    wanted: dict[str, tuple[Path, str]] = {str(p.resolve()): (p, graph_iri_for(p)) for p in studies}
+    wanted: dict[str, tuple[Path, str]] = {keys[p]: (p, graph_iri_for(p)) for p in studies}
     schema_key = _schema_key(schema)
     changed: list[tuple[str, Path, str, dict[str, object]]] = []
     for key, (path, graph) in wanted.items():
@@ -356,7 +364,7 @@ def _open_cached(
     ]
 
     if not (changed or schema_changed or removed or stale_schema):
-        return store, files
+        return store, files, keys
 
     manifest["dirty"] = True
     _write_manifest(manifest_path, manifest)
@@ -387,11 +395,32 @@ def _open_cached(
     manifest["dirty"] = False
     store.flush()
     _write_manifest(manifest_path, manifest)
-    return store, files
+    return store, files, keys
+
+
+def _manifest_keys(files: list[Path]) -> dict[Path, str]:
+    """Each file's manifest key: its resolved path, as ``Path.resolve`` gives it.
+
+    Resolving costs a system call per path component; the folders are resolved
+    once each, and only a file that is itself a symbolic link on its own (a third
+    of a warm start at 10,000 studies went to resolving every path in full).
+    """
+    folders: dict[Path, str] = {}
+    keys: dict[Path, str] = {}
+    for f in files:
+        folder = folders.get(f.parent)
+        if folder is None:
+            folder = folders[f.parent] = os.path.realpath(f.parent)
+        keys[f] = str(f.resolve()) if os.path.islink(f) else os.path.join(folder, f.name)
+    return keys
 
 
 def _rebuild_cache(
-    store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]
+    store: ox.Store,
+    manifest_path: Path,
+    schema: list[Path],
+    studies: list[Path],
+    keys: dict[Path, str],
 ) -> Manifest:
     """Fill an empty cache: stream every file's quads into one bulk load.
 
@@ -407,12 +436,11 @@ def _rebuild_cache(
         manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}}
     )
     store.clear()
-    footprints = _FootprintWatch()
+    footprints: dict[str, tuple[bool, set[str]]] = {}
     store.bulk_extend(
-        footprints.watch(
-            _stream_quads(
-                [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies]
-            )
+        _stream_quads(
+            [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies],
+            footprints,
         )
     )
     store.flush()
@@ -420,7 +448,8 @@ def _rebuild_cache(
     files: Manifest = {}
     for p in studies:
         graph = graph_iri_for(p)
-        files[str(p.resolve())] = {**_entry_for(p, graph), **footprints.entry(graph)}
+        own, links = footprints.get(graph, (False, set()))
+        files[keys[p]] = {**_entry_for(p, graph), "local": own, "links": sorted(links)}
     files[schema_key] = {"graph": SCHEMA_GRAPH}
     for p in schema:
         files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
@@ -431,9 +460,15 @@ def _rebuild_cache(
     return files
 
 
-def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
+def _stream_quads(
+    files: list[tuple[Path, str]], footprints: dict[str, tuple[bool, set[str]]] | None = None
+) -> Iterator[ox.Quad]:
     """Every quad of each ``(file, graph)``, parsed as the loader does (blank nodes
     renamed per file, so two files' ``_:b0`` stay apart).
+
+    With ``footprints``, each study graph's :func:`study_footprint` is put there
+    on the way (the checks are written out here: a function call per quad cost
+    seconds at 10,000 studies).
 
     :raises RdfSyntaxError: with the file and line of the first error.
     :raises CouldNotRun: a file cannot be read.
@@ -444,6 +479,10 @@ def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
         except OSError as exc:
             raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
         node = ox.NamedNode(graph)
+        watch = footprints is not None and graph.startswith(_STUDY_NAMESPACE)
+        own, links = True, set()
+        under = (graph + "/", graph + "#")
+        named = ox.NamedNode
         try:
             for q in ox.parse(
                 data,
@@ -451,9 +490,24 @@ def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
                 base_iri=path.resolve().as_uri(),
                 rename_blank_nodes=True,
             ):
-                yield ox.Quad(q.subject, q.predicate, q.object, node)
+                s, o = q.subject, q.object
+                if watch:
+                    if own and type(s) is named:
+                        v = s.value
+                        own = v == graph or v.startswith(under)
+                    if type(o) is named:
+                        v = o.value
+                        if (
+                            v.startswith(_STUDY_NAMESPACE)
+                            and v != graph
+                            and not v.startswith(under)
+                        ):
+                            links.add(_study_of(v))
+                yield ox.Quad(s, q.predicate, o, node)
         except SyntaxError as exc:
             raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+        if watch and footprints is not None:
+            footprints[graph] = (own, links)
 
 
 # --------------------------------------------------------------------------
@@ -501,32 +555,6 @@ def _study_of(iri: str) -> str:
     return _STUDY_NAMESPACE + (rest[: end.start()] if end else rest)
 
 
-class _FootprintWatch:
-    """Passes quads through while taking each study graph's :func:`study_footprint`,
-    so a bulk load learns it without a second pass."""
-
-    def __init__(self) -> None:
-        self._not_own: set[str] = set()
-        self._links: dict[str, set[str]] = {}
-
-    def watch(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        for quad in quads:
-            graph = quad.graph_name
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STUDY_NAMESPACE):
-                own, links = study_footprint(graph.value, (quad,))
-                if not own:
-                    self._not_own.add(graph.value)
-                if links:
-                    self._links.setdefault(graph.value, set()).update(links)
-            yield quad
-
-    def entry(self, graph: str) -> dict[str, object]:
-        return {
-            "local": graph.startswith(_STUDY_NAMESPACE) and graph not in self._not_own,
-            "links": sorted(self._links.get(graph, ())),
-        }
-
-
 @dataclass(frozen=True)
 class SnapshotFile:
     """One study or review file of a warm-start store."""
@@ -560,7 +588,7 @@ def _schema_key(schema: list[Path]) -> str:
 
 
 def _snapshot(
-    kb_dir: Path, schema: list[Path], files: list[Path], manifest: Manifest
+    kb_dir: Path, schema: list[Path], keys: dict[Path, str], manifest: Manifest
 ) -> KbSnapshot:
     digest = hashlib.sha256()
     schema_key = _schema_key(schema)
@@ -569,8 +597,8 @@ def _snapshot(
         digest.update(f"{p}\0{entry.get('sha256')}\0".encode())
     studies: dict[str, SnapshotFile] = {}
     reviews: dict[str, SnapshotFile] = {}
-    for p in files:
-        entry = manifest[str(p.resolve())]
+    for p, key in keys.items():
+        entry = manifest[key]
         graph = str(entry["graph"])
         links = entry.get("links")
         record = SnapshotFile(
