@@ -148,3 +148,30 @@ def test_the_export_reads_the_same_tables_from_triples_as_through_one_query(
         assert table.name == other.name and table.columns == other.columns
         assert table.rows == other.rows, table.name
         assert table.rows or table.name not in {"characteristics", "arms", "sources"}
+
+
+def test_a_meta_input_arm_without_an_agent_is_one_row_per_result(store: EmbeddedStore) -> None:
+    """The second place the rows changed on purpose: the earlier ``meta-input`` text
+    looked up the label of ``?intervention`` outside the OPTIONAL that binds it, so
+    for an arm with no agent (the shipped observational cohort of
+    il2-deficiency-renal-jicr-2019) the label pattern matched every concept's
+    label: one row per concept, each naming that concept as the intervention."""
+    params = {"outcome": "serum interleukin-2"}
+    study = "il2-deficiency-renal-jicr-2019"
+    new = queries.get_query("meta-input")
+    new_rows = [r for r in _rows(store, new, params).elements() if study in str(dict(r)["study"])]
+    results = store.select(
+        f'SELECT ?r WHERE {{ ?s <{EKB}studyId> "{study}" ; <{EKB}hasResult> ?r . '
+        f"?r <{EKB}outcome>/<{EKB}outcomeConcept> "
+        "<https://w3id.org/evidence-kb/vocab/outcome/serum-il2> }"
+    ).rows
+    assert results and len(new_rows) == len(results)
+    assert all(
+        "intervention" not in dict(r) and "intervention_label" not in dict(r) for r in new_rows
+    )
+    old = queries.load_query_file(BEFORE / "meta-input.rq")
+    old_rows = [r for r in _rows(store, old, params).elements() if study in str(dict(r)["study"])]
+    labelled = store.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"
+    ).rows
+    assert len(old_rows) == len(results) * int(labelled[0]["n"])
