@@ -37,9 +37,11 @@ SIZES = (25, 50)
 
 #: Rewritten queries and how many ForLoopLeftJoin nodes (per-row lookups) each
 #: plan may keep: evidence-map's two label lookups run on its grouped rows;
-#: meta-input's on the outcome's results (its label and timepoint, the source).
+#: meta-input's on the outcome's results (its label and timepoint, the source);
+#: claims' on the selected claims (locator, source).
 REWRITTEN = {
     "characteristics": 0,
+    "claims": 5,
     "studies": 0,
     "evidence-map": 2,
     "meta-input": 7,
