@@ -69,7 +69,9 @@ def study_files(kb_dir: Path) -> list[Path]:
 
     :raises CouldNotRun: such an entry is in ``studies/``.
     """
-    return [checked_entry(kb_dir, f) for f in sorted((kb_dir / "studies").glob("*.ttl"))]
+    # By name (one folder): Path's own ordering is slow to compare at 10,000 files.
+    found = sorted((kb_dir / "studies").glob("*.ttl"), key=lambda f: f.name)
+    return [checked_entry(kb_dir, f) for f in found]
 
 
 def checked_entry(kb_dir: Path, path: Path) -> Path:

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 PARAM_TYPES = ("concept", "study", "review", "string", "integer", "decimal", "iri")
-HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags"}
+HEADER_KEYS = {"summary", "description", "params", "columns", "lists", "tags", "per-study"}
 #: What canned queries join GROUP_CONCAT items with (U+001F, the unit separator),
 #: so that :func:`run_query` can sort them; see the module docstring.
 LIST_SEPARATOR = "\x1f"
@@ -119,6 +119,9 @@ class CannedQuery:
     text: str = field(repr=False)
     #: list columns (GROUP_CONCAT cells) -> the separator shown between their sorted items
     lists: dict[str, str] = field(default_factory=dict)
+    #: the column holding each row's study, when every row belongs to one study and
+    #: depends only on its file, the vocabularies and the reviews (see kb.query_cache)
+    per_study: str | None = None
 
     def param(self, name: str) -> Param:
         """The parameter ``name``.
@@ -208,6 +211,9 @@ def load_query_file(path: Path) -> CannedQuery:
     undeclared = sorted(set(lists) - set(columns))
     if undeclared:
         raise CouldNotRun(f"{path}: lists names columns the query does not declare: {undeclared}")
+    per_study = header.get("per-study")
+    if per_study is not None and per_study not in columns:
+        raise CouldNotRun(f"{path}: per-study names a column the query does not declare")
     return CannedQuery(
         name=path.stem,
         path=path,
@@ -218,6 +224,7 @@ def load_query_file(path: Path) -> CannedQuery:
         tags=tuple(header.get("tags") or ()),
         text=text,
         lists=dict(lists),
+        per_study=None if per_study is None else str(per_study),
     )
 
 
@@ -433,10 +440,39 @@ def _rewrite_optional_filters(text: str, bound: dict[str, list[str]]) -> str:
 def run_query(store: Store, name: str, params: dict[str, str] | None = None) -> QueryResult:
     """Run the canned query ``name`` with ``params`` (name -> user text).
 
+    Rows come with their list cells tidied (:func:`sort_list_cells`) and, when the
+    query orders by plain variables it returns, in that order with ties broken by
+    the whole row (:mod:`kb.query_order`), the same on every store. On a
+    warm-start store they may come from the result cache (:mod:`kb.query_cache`).
+
     :raises UsageError: unknown query or parameter, missing required parameter, bad value.
     """
+    from kb import query_cache
+    from kb.query_order import order_of, sort_rows
+    from kb.store import EmbeddedStore, QueryResult
+
     query = get_query(name)
-    return sort_list_cells(query, store.select(bind(store, query, params or {})))
+    text = bind(store, query, params or {})
+    order = order_of(text, query.columns)
+    if order is not None and any(v in query.lists for v, _ in order):
+        order = None  # a list cell is ordered as the engine saw it, before tidying
+
+    def finish(raw: QueryResult) -> QueryResult:
+        tidy = sort_list_cells(query, raw)
+        if order is None:
+            return tidy
+        return QueryResult(tidy.columns, sort_rows(tidy.rows, tidy.columns, order))
+
+    if isinstance(store, EmbeddedStore) and query_cache.enabled(store):
+        return query_cache.select(
+            store,
+            text,
+            name=query.name,
+            per_study=query.per_study if order is not None else None,
+            order=order,
+            finish=finish,
+        )
+    return finish(store.select(text))
 
 
 def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
@@ -452,21 +488,28 @@ def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
         return result
     from rdflib import Literal
 
-    from kb.store import QueryResult
+    from kb.store import QueryResult, string_literal
 
     rows = []
+    # A list cell's tidy form depends only on the cell: repeated cells are tidied once.
+    tidied: dict[Literal, Literal] = {}
     for row in result.rows:
         tidy = dict(row)
         for column, separator in query.lists.items():
             cell = row.get(column)
             if isinstance(cell, Literal):
-                items = sorted(str(cell).split(LIST_SEPARATOR), key=lambda s: (s.casefold(), s))
-                text = separator.join(items)
-                tidy[column] = (
-                    Literal(text, lang=cell.language)
-                    if cell.language
-                    else Literal(text, datatype=cell.datatype)
-                )
+                done = tidied.get(cell)
+                if done is None:
+                    items = sorted(str(cell).split(LIST_SEPARATOR), key=lambda s: (s.casefold(), s))
+                    text = separator.join(items)
+                    if cell.language:
+                        done = Literal(text, lang=cell.language)
+                    elif str(cell.datatype) == "http://www.w3.org/2001/XMLSchema#string":
+                        done = string_literal(text)
+                    else:
+                        done = Literal(text, datatype=cell.datatype)
+                    tidied[cell] = done
+                tidy[column] = done
         rows.append(tidy)
     return QueryResult(list(result.columns), rows)
 

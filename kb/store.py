@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -39,15 +41,69 @@ def graph_iri_for(study_file: Path) -> str:
     return f"{RES}study/{study_file.stem}"
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING_IRI = URIRef(_XSD_STRING)
+
+
+def _fast_string_literal(text: str) -> Literal:
+    # What Literal(text, datatype=XSD.string) builds, without its checks and casts
+    # (for xsd:string they leave the text as it is): three times faster, and plain
+    # strings are most cells of most results. Used only if it matches rdflib's own
+    # result (checked below, once, when this module loads).
+    inst = str.__new__(Literal, text)
+    inst._language = None
+    inst._datatype = _XSD_STRING_IRI
+    inst._value = text
+    inst._ill_typed = False
+    return inst
+
+
+def _same_literal(a: Literal, b: Literal) -> bool:
+    return (
+        a == b
+        and hash(a) == hash(b)
+        and str(a) == str(b)
+        and a.value == b.value
+        and a.datatype == b.datatype
+        and a.language == b.language
+        and a.ill_typed == b.ill_typed
+        and a.n3() == b.n3()
+    )
+
+
+def _slow_string_literal(text: str) -> Literal:
+    return Literal(text, datatype=_XSD_STRING_IRI)
+
+
+try:
+    _FAST_OK = all(
+        _same_literal(_fast_string_literal(s), _slow_string_literal(s))
+        for s in ("", "a b", " x\n", "é\x1f1")
+    )
+except Exception:  # an rdflib without these slots: use its constructor
+    _FAST_OK = False
+#: ``Literal(text, datatype=xsd:string)``, fast.
+string_literal = _fast_string_literal if _FAST_OK else _slow_string_literal
+
+
+def iri(value: str) -> URIRef:
+    """``URIRef(value)`` for an IRI known to be valid (from Oxigraph, or written by
+    this package): URIRef's own constructor only adds a validity check that logs."""
+    return str.__new__(URIRef, value)
+
+
 def _to_rdflib(term: object) -> Identifier:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return iri(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return string_literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unexpected term {term!r}")
 
 
@@ -59,6 +115,9 @@ class EmbeddedStore:
         self._on_disk = on_disk
         #: SERVICE clauses make Oxigraph fetch any URL; refused unless this is set.
         self.allow_service = False
+        #: The files of a warm-start store and their digests (None for an in-memory
+        #: store): what :mod:`kb.query_cache` keys cached results by.
+        self.snapshot: KbSnapshot | None = None
 
     @classmethod
     def open_kb(cls, kb_dir: Path | None = None, *, include_schema: bool = True) -> EmbeddedStore:
@@ -80,7 +139,10 @@ class EmbeddedStore:
         if _use_cache(len(studies)):
             cached = _open_cached(kb_dir, schema, studies)
             if cached is not None:
-                return cls(cached, on_disk=True)
+                oxstore, files, keys = cached
+                store = cls(oxstore, on_disk=True)
+                store.snapshot = _snapshot(kb_dir, schema, keys, files)
+                return store
         return cls._load_in_memory(schema, studies)
 
     @classmethod
@@ -129,12 +191,18 @@ class EmbeddedStore:
             raise UsageError("expected a SELECT query")
         columns = [v.value for v in result.variables]
         rows = []
+        # Each distinct term becomes an rdflib term once: labels, concepts and
+        # study IRIs repeat down a column, and a conversion costs microseconds.
+        convert: dict[object, Identifier] = {}
         for solution in result:
             row: dict[str, Identifier] = {}
             for name in columns:
                 term = solution[name]
                 if term is not None:
-                    row[name] = _to_rdflib(term)
+                    value = convert.get(term)
+                    if value is None:
+                        value = convert[term] = _to_rdflib(term)
+                    row[name] = value
             rows.append(row)
         return QueryResult(columns, rows)
 
@@ -218,7 +286,8 @@ CACHE_ENV_VAR = "EKB_CACHE"
 CACHE_DIR_ENV_VAR = "EKB_CACHE_DIR"
 #: Below this many study files an in-memory load is as fast as opening a cache.
 CACHE_MIN_STUDIES = 200
-_CACHE_FORMAT = 1
+# 2: each study file's entry says whether the file is self-contained ("local").
+_CACHE_FORMAT = 2
 
 
 def _use_cache(n_studies: int) -> bool:
@@ -250,8 +319,15 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.Store | None:
-    """The up-to-date on-disk store of ``kb_dir``, or ``None`` when no cache can be used.
+Manifest = dict[str, dict[str, object]]
+
+
+def _open_cached(
+    kb_dir: Path, schema: list[Path], studies: list[Path]
+) -> tuple[ox.Store, Manifest, dict[Path, str]] | None:
+    """The up-to-date on-disk store of ``kb_dir``, its manifest's file entries and
+    each study file's manifest key (its resolved path), or ``None`` when no cache
+    can be used.
 
     :raises RdfSyntaxError: a changed file is not valid Turtle (the cache stays marked dirty).
     """
@@ -264,12 +340,13 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
         # Unwritable cache folder, or another ekb process holds the store: load in memory.
         return None
     manifest = _read_manifest(manifest_path)
+    keys = _manifest_keys(studies)
     if manifest is None:
-        return _rebuild_cache(store, manifest_path, schema, studies)
-    files: dict[str, dict[str, object]] = manifest["files"]  # type: ignore[assignment]
+        return store, _rebuild_cache(store, manifest_path, schema, studies), keys
+    files: Manifest = manifest["files"]  # type: ignore[assignment]
 
-    wanted: dict[str, tuple[Path, str]] = {str(p.resolve()): (p, graph_iri_for(p)) for p in studies}
-    schema_key = "schema:" + "|".join(str(p.resolve()) for p in schema)
+    wanted: dict[str, tuple[Path, str]] = {keys[p]: (p, graph_iri_for(p)) for p in studies}
+    schema_key = _schema_key(schema)
     changed: list[tuple[str, Path, str, dict[str, object]]] = []
     for key, (path, graph) in wanted.items():
         entry = _fresh_entry(path, files.get(key))
@@ -287,7 +364,7 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
     ]
 
     if not (changed or schema_changed or removed or stale_schema):
-        return store
+        return store, files, keys
 
     manifest["dirty"] = True
     _write_manifest(manifest_path, manifest)
@@ -304,22 +381,43 @@ def _open_cached(kb_dir: Path, schema: list[Path], studies: list[Path]) -> ox.St
             files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
     for key, path, graph, entry in changed:
         if key in files and entry.get("sha256") == files[key].get("sha256"):
-            files[key] = entry  # touched but not changed: nothing to reload
+            # touched but not changed: nothing to reload, and still as local as it was
+            old = files[key]
+            files[key] = {**entry, "local": old.get("local"), "links": old.get("links")}
             continue
         node = ox.NamedNode(graph)
         if store.contains_named_graph(node):
             store.clear_graph(node)
         wrapper.load_file(path, graph=graph)
+        own, links = study_footprint(graph, store.quads_for_pattern(None, None, None, node))
+        entry["local"], entry["links"] = own, sorted(links)
         files[key] = entry
     manifest["dirty"] = False
     store.flush()
     _write_manifest(manifest_path, manifest)
-    return store
+    return store, files, keys
+
+
+def _manifest_keys(files: list[Path]) -> dict[Path, str]:
+    """Each file's manifest key: its resolved path, as ``Path.resolve`` gives it.
+
+    Resolving costs a system call per path component; the folders are resolved
+    once each, and only a file that is itself a symbolic link on its own (a third
+    of a warm start at 10,000 studies went to resolving every path in full).
+    """
+    folders: dict[Path, str] = {}
+    keys: dict[Path, str] = {}
+    for f in files:
+        folder = folders.get(f.parent)
+        if folder is None:
+            folder = folders[f.parent] = os.path.realpath(f.parent)
+        keys[f] = str(f.resolve()) if os.path.islink(f) else os.path.join(folder, f.name)
+    return keys
 
 
 def _rebuild_cache(
     store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]
-) -> ox.Store:
+) -> Manifest:
     """Fill an empty cache: stream every file's quads into one bulk load.
 
     Loading thousands of small files into RocksDB one by one is several times
@@ -334,14 +432,20 @@ def _rebuild_cache(
         manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}}
     )
     store.clear()
+    footprints = _FootprintWatch()
     store.bulk_extend(
-        _stream_quads(
-            [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies]
+        footprints.watch(
+            _stream_quads(
+                [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies]
+            )
         )
     )
     store.flush()
-    schema_key = "schema:" + "|".join(str(p.resolve()) for p in schema)
-    files: dict[str, object] = {str(p.resolve()): _entry_for(p, graph_iri_for(p)) for p in studies}
+    schema_key = _schema_key(schema)
+    files: Manifest = {}
+    for p in studies:
+        graph = graph_iri_for(p)
+        files[str(p.resolve())] = {**_entry_for(p, graph), **footprints.entry(graph)}
     files[schema_key] = {"graph": SCHEMA_GRAPH}
     for p in schema:
         files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
@@ -349,7 +453,7 @@ def _rebuild_cache(
         manifest_path,
         {"format": _CACHE_FORMAT, "version": _versions(), "dirty": False, "files": files},
     )
-    return store
+    return files
 
 
 def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
@@ -375,6 +479,134 @@ def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
                 yield ox.Quad(q.subject, q.predicate, q.object, node)
         except SyntaxError as exc:
             raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+
+
+# --------------------------------------------------------------------------
+# What a warm-start store was loaded from (for kb.query_cache)
+# --------------------------------------------------------------------------
+
+
+def _in_own_namespace(iri: str, graph: str) -> bool:
+    return iri == graph or iri.startswith(graph + "/") or iri.startswith(graph + "#")
+
+
+def study_footprint(graph: str, quads: Iterable[ox.Quad]) -> tuple[bool, set[str]]:
+    """Whether a study file describes only its own study, and which other studies it
+    points at.
+
+    The first is true when every IRI subject is the file's study IRI or under it
+    (``.../study/<id>/arm/1``); blank nodes are renamed per file, so they are
+    always its own. The second is the set of other studies' IRIs that some object
+    is, or is under (``ekb:possiblyRelatedTo``, or an arm of another study).
+    A study's rows of a per-study query can then depend on its own file and on the
+    studies linked to it, directly or not, and on nothing else of the knowledge
+    base: what lets :mod:`kb.query_cache` recompute a few studies after an edit.
+    """
+    own = graph.startswith(_STUDY_NAMESPACE)
+    links: set[str] = set()
+    for quad in quads:
+        s = quad.subject
+        if own and isinstance(s, ox.NamedNode) and not _in_own_namespace(s.value, graph):
+            own = False
+        o = quad.object
+        if isinstance(o, ox.NamedNode) and o.value.startswith(_STUDY_NAMESPACE):
+            if not _in_own_namespace(o.value, graph):
+                links.add(_study_of(o.value))
+    return own, links
+
+
+_STUDY_NAMESPACE = f"{RES}study/"
+_STUDY_ID_END = re.compile(r"[/#]")
+
+
+def _study_of(iri: str) -> str:
+    """The study IRI an IRI under ``.../study/`` belongs to."""
+    rest = iri[len(_STUDY_NAMESPACE) :]
+    end = _STUDY_ID_END.search(rest)
+    return _STUDY_NAMESPACE + (rest[: end.start()] if end else rest)
+
+
+class _FootprintWatch:
+    """Passes quads through while taking each study graph's :func:`study_footprint`,
+    so a bulk load learns it without a second pass."""
+
+    def __init__(self) -> None:
+        self._not_own: set[str] = set()
+        self._links: dict[str, set[str]] = {}
+
+    def watch(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        for quad in quads:
+            graph = quad.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STUDY_NAMESPACE):
+                own, links = study_footprint(graph.value, (quad,))
+                if not own:
+                    self._not_own.add(graph.value)
+                if links:
+                    self._links.setdefault(graph.value, set()).update(links)
+            yield quad
+
+    def entry(self, graph: str) -> dict[str, object]:
+        return {
+            "local": graph.startswith(_STUDY_NAMESPACE) and graph not in self._not_own,
+            "links": sorted(self._links.get(graph, ())),
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    """One study or review file of a warm-start store."""
+
+    path: Path
+    graph: str
+    sha256: str
+    #: every subject is the study's own (see :func:`study_footprint`)
+    local: bool
+    #: other studies this file points at
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KbSnapshot:
+    """The files a warm-start store holds, with their digests, as of opening it.
+
+    ``schema_digest`` covers the ontology and every vocabulary file (their
+    paths and contents), ``studies`` and ``reviews`` map graph IRIs to files.
+    """
+
+    cache_folder: Path
+    schema_files: tuple[Path, ...]
+    schema_digest: str
+    studies: dict[str, SnapshotFile]
+    reviews: dict[str, SnapshotFile]
+
+
+def _schema_key(schema: list[Path]) -> str:
+    return "schema:" + "|".join(str(p.resolve()) for p in schema)
+
+
+def _snapshot(
+    kb_dir: Path, schema: list[Path], keys: dict[Path, str], manifest: Manifest
+) -> KbSnapshot:
+    digest = hashlib.sha256()
+    schema_key = _schema_key(schema)
+    for p in schema:
+        entry = manifest.get(f"{schema_key}#{p}") or {"sha256": _file_digest(p)}
+        digest.update(f"{p}\0{entry.get('sha256')}\0".encode())
+    studies: dict[str, SnapshotFile] = {}
+    reviews: dict[str, SnapshotFile] = {}
+    for p, key in keys.items():
+        entry = manifest[key]
+        graph = str(entry["graph"])
+        links = entry.get("links")
+        record = SnapshotFile(
+            p,
+            graph,
+            str(entry["sha256"]),
+            entry.get("local") is True,
+            tuple(str(x) for x in links) if isinstance(links, list) else (),
+        )
+        (reviews if p.parent.name == "reviews" else studies)[graph] = record
+    return KbSnapshot(cache_dir_for(kb_dir), tuple(schema), digest.hexdigest(), studies, reviews)
 
 
 def _versions() -> str:

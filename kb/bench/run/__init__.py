@@ -12,7 +12,12 @@ evidence-kb side (what ``ekb`` does):
 - first cached run: ``open_kb`` building the warm-start cache in an empty cache folder;
 - warm start: ``open_kb`` again, from that cache;
 - every canned query: :func:`kb.queries.run_query` (binding included), median of
-  ``repeat`` runs after one untimed warm-up;
+  ``repeat`` runs after one untimed warm-up, with the result cache
+  (:mod:`kb.query_cache`) off, so each run evaluates the query; then one run with
+  the cache on leaves its entry;
+- every canned query re-run after one study file changed: before each timed run
+  the middle study's file is edited (a new text each time) and the store opened
+  again (not timed); the result cache is on (the edit is undone afterwards);
 - full validation: :func:`kb.validation.validate_kb` with an empty cache folder;
 - validation after one study changes: one study file is edited and
   ``validate_kb`` runs again in a new process (the edit is undone afterwards);
