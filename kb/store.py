@@ -342,7 +342,7 @@ def _open_cached(
     manifest = _read_manifest(manifest_path)
     keys = _manifest_keys(studies)
     if manifest is None:
-        return store, _rebuild_cache(store, manifest_path, schema, studies), keys
+        return store, _rebuild_cache(store, manifest_path, schema, studies, keys), keys
     files: Manifest = manifest["files"]  # type: ignore[assignment]
 
     wanted: dict[str, tuple[Path, str]] = {keys[p]: (p, graph_iri_for(p)) for p in studies}
@@ -416,7 +416,11 @@ def _manifest_keys(files: list[Path]) -> dict[Path, str]:
 
 
 def _rebuild_cache(
-    store: ox.Store, manifest_path: Path, schema: list[Path], studies: list[Path]
+    store: ox.Store,
+    manifest_path: Path,
+    schema: list[Path],
+    studies: list[Path],
+    keys: dict[Path, str],
 ) -> Manifest:
     """Fill an empty cache: stream every file's quads into one bulk load.
 
@@ -432,12 +436,11 @@ def _rebuild_cache(
         manifest_path, {"format": _CACHE_FORMAT, "version": _versions(), "dirty": True, "files": {}}
     )
     store.clear()
-    footprints = _FootprintWatch()
+    footprints: dict[str, tuple[bool, set[str]]] = {}
     store.bulk_extend(
-        footprints.watch(
-            _stream_quads(
-                [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies]
-            )
+        _stream_quads(
+            [(p, SCHEMA_GRAPH) for p in schema] + [(p, graph_iri_for(p)) for p in studies],
+            footprints,
         )
     )
     store.flush()
@@ -445,7 +448,8 @@ def _rebuild_cache(
     files: Manifest = {}
     for p in studies:
         graph = graph_iri_for(p)
-        files[str(p.resolve())] = {**_entry_for(p, graph), **footprints.entry(graph)}
+        own, links = footprints.get(graph, (False, set()))
+        files[keys[p]] = {**_entry_for(p, graph), "local": own, "links": sorted(links)}
     files[schema_key] = {"graph": SCHEMA_GRAPH}
     for p in schema:
         files[f"{schema_key}#{p}"] = _entry_for(p, SCHEMA_GRAPH)
@@ -456,9 +460,15 @@ def _rebuild_cache(
     return files
 
 
-def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
+def _stream_quads(
+    files: list[tuple[Path, str]], footprints: dict[str, tuple[bool, set[str]]] | None = None
+) -> Iterator[ox.Quad]:
     """Every quad of each ``(file, graph)``, parsed as the loader does (blank nodes
     renamed per file, so two files' ``_:b0`` stay apart).
+
+    With ``footprints``, each study graph's :func:`study_footprint` is put there
+    on the way (the checks are written out here: a function call per quad cost
+    seconds at 10,000 studies).
 
     :raises RdfSyntaxError: with the file and line of the first error.
     :raises CouldNotRun: a file cannot be read.
@@ -469,6 +479,10 @@ def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
         except OSError as exc:
             raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
         node = ox.NamedNode(graph)
+        watch = footprints is not None and graph.startswith(_STUDY_NAMESPACE)
+        own, links = True, set()
+        under = (graph + "/", graph + "#")
+        named = ox.NamedNode
         try:
             for q in ox.parse(
                 data,
@@ -476,9 +490,24 @@ def _stream_quads(files: list[tuple[Path, str]]) -> Iterator[ox.Quad]:
                 base_iri=path.resolve().as_uri(),
                 rename_blank_nodes=True,
             ):
-                yield ox.Quad(q.subject, q.predicate, q.object, node)
+                s, o = q.subject, q.object
+                if watch:
+                    if own and type(s) is named:
+                        v = s.value
+                        own = v == graph or v.startswith(under)
+                    if type(o) is named:
+                        v = o.value
+                        if (
+                            v.startswith(_STUDY_NAMESPACE)
+                            and v != graph
+                            and not v.startswith(under)
+                        ):
+                            links.add(_study_of(v))
+                yield ox.Quad(s, q.predicate, o, node)
         except SyntaxError as exc:
             raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+        if watch and footprints is not None:
+            footprints[graph] = (own, links)
 
 
 # --------------------------------------------------------------------------
@@ -524,32 +553,6 @@ def _study_of(iri: str) -> str:
     rest = iri[len(_STUDY_NAMESPACE) :]
     end = _STUDY_ID_END.search(rest)
     return _STUDY_NAMESPACE + (rest[: end.start()] if end else rest)
-
-
-class _FootprintWatch:
-    """Passes quads through while taking each study graph's :func:`study_footprint`,
-    so a bulk load learns it without a second pass."""
-
-    def __init__(self) -> None:
-        self._not_own: set[str] = set()
-        self._links: dict[str, set[str]] = {}
-
-    def watch(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        for quad in quads:
-            graph = quad.graph_name
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STUDY_NAMESPACE):
-                own, links = study_footprint(graph.value, (quad,))
-                if not own:
-                    self._not_own.add(graph.value)
-                if links:
-                    self._links.setdefault(graph.value, set()).update(links)
-            yield quad
-
-    def entry(self, graph: str) -> dict[str, object]:
-        return {
-            "local": graph.startswith(_STUDY_NAMESPACE) and graph not in self._not_own,
-            "links": sorted(self._links.get(graph, ())),
-        }
 
 
 @dataclass(frozen=True)

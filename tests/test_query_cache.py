@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from synthetic import synthetic_beside_shipped
 
 from kb import queries, query_cache
-from kb.bench.generate import generate_kb
 from kb.errors import CouldNotRun
-from kb.paths import shipped_kb_dir
 from kb.store import EmbeddedStore, QueryResult
 
 N_SYNTHETIC = 40
@@ -49,12 +48,7 @@ EDITED = "syn-000020"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kb = tmp_path_factory.mktemp("cache-template")
-    generate_kb(N_SYNTHETIC, kb, seed=11)
-    for study in (shipped_kb_dir() / "studies").glob("*.ttl"):
-        shutil.copy(study, kb / "studies" / study.name)
-    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
-    return kb
+    return synthetic_beside_shipped(tmp_path_factory.mktemp("cache-template"), N_SYNTHETIC, 11)
 
 
 @pytest.fixture
@@ -296,3 +290,19 @@ def test_per_study_must_name_a_column(tmp_path: Path) -> None:
     )
     with pytest.raises(CouldNotRun, match="per-study"):
         queries.load_query_file(bad)
+
+
+def test_the_bulk_load_takes_each_files_footprint_as_study_footprint_does(kb: Path) -> None:
+    import pyoxigraph as ox
+
+    from kb.store import study_footprint
+
+    store = EmbeddedStore.open_kb(kb)  # a fresh cache folder: built by the bulk load
+    assert store.snapshot is not None
+    for graph, record in store.snapshot.studies.items():
+        quads = store._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        own, links = study_footprint(graph, quads)
+        assert (record.local, record.links) == (own, tuple(sorted(links))), graph
+    linked = {g.rsplit("/", 1)[1] for g, f in store.snapshot.studies.items() if f.links}
+    # the shipped pilot and its conference abstract point at each other
+    assert {"il2-refractory-ln-2021", "il2-refractory-ln-acr-2018"} <= linked

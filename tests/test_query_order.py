@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from rdflib import BNode, Literal, URIRef
+from synthetic import synthetic_beside_shipped
 
 from kb import queries
-from kb.bench.generate import generate_kb
-from kb.paths import shipped_kb_dir
 from kb.query_order import order_of, parse_order_by, sort_rows, term_key
 from kb.store import EmbeddedStore
 
@@ -27,11 +24,7 @@ PARAMS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
-    kb = tmp_path_factory.mktemp("order-kb")
-    generate_kb(40, kb, seed=5)
-    for study in (shipped_kb_dir() / "studies").glob("*.ttl"):
-        shutil.copy(study, kb / "studies" / study.name)
-    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
+    kb = synthetic_beside_shipped(tmp_path_factory.mktemp("order-kb"), 40, 5)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("EKB_CACHE", "never")
         return EmbeddedStore.open_kb(kb)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,29 @@ def cell_text(value: Cell) -> str:
     return neutralise_formula(str(value))
 
 
+#: A text cell starting with one of these may need :func:`neutralise_formula`.
+_MAYBE_FORMULA = frozenset(FORMULA_TRIGGERS) | {" ", "\n", "\u00a0"}
+#: A text cell holding one of these needs :func:`normalise_line_breaks`.
+_LINE_BREAK = re.compile("[\r\u2028\u2029\x85]")
+
+
+def _fast_cell_text(value: Cell) -> str:
+    """:func:`cell_text`, quicker for the common cell (text that needs no change): an
+    export writes millions of cells at 10,000 studies."""
+    if type(value) is str and (
+        not value or (value[0] not in _MAYBE_FORMULA and _LINE_BREAK.search(value) is None)
+    ):
+        return value
+    return cell_text(value)
+
+
 def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
     """A CSV file with a header row and one line per row, deterministic."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([cell_text(row.get(c)) for c in columns])
+    text = _fast_cell_text
+    writer.writerows([text(row.get(c)) for c in columns] for row in rows)
     return buf.getvalue().encode("utf-8")
 
 

@@ -139,39 +139,15 @@ def bench_size(
         )
         warm = ekb_worker("warm start", {"action": "open"}, cached_env)
         params = query_params(n)
+
         # One worker per query: a query evaluated inside the engine cannot be
         # interrupted in its process, so a slow one is stopped by the parent.
-        queries: dict[str, Any] = {"steps": {}, "bound": {}}
-        for name in sorted(params):
-            one = ekb_worker(
-                f"query {name}",
-                {
-                    "action": "queries",
-                    "queries": {name: params[name]},
-                    "repeat": repeat,
-                    "fill_cache": True,
-                },
-                cached_env,
-            )
-            if name not in one.get("steps", {}) and one.get("killed"):
-                one.setdefault("steps", {})[name] = {"status": "over_limit", "limit_s": ekb_limit}
-            queries["steps"].update(one.get("steps", {}))
-            queries["bound"].update(one.get("bound", {}))
-        # The living-review loop: one study file changes before each run, and the
-        # result cache (filled by the first runs) holds every other study's rows.
-        reruns: dict[str, Any] = {"steps": {}}
-        changed = _changed_study(kb, n)
-        original = changed.read_bytes()
-        try:
+        def per_query(label: str, spec: dict[str, Any]) -> dict[str, Any]:
+            collected: dict[str, Any] = {"steps": {}, "bound": {}}
             for name in sorted(params):
                 one = ekb_worker(
-                    f"re-run {name} after one study file changed",
-                    {
-                        "action": "rerun",
-                        "queries": {name: params[name]},
-                        "repeat": repeat,
-                        "edit": str(changed),
-                    },
+                    f"{label} {name}",
+                    {**spec, "queries": {name: params[name]}, "repeat": repeat},
                     cached_env,
                 )
                 if name not in one.get("steps", {}) and one.get("killed"):
@@ -179,7 +155,19 @@ def bench_size(
                         "status": "over_limit",
                         "limit_s": ekb_limit,
                     }
-                reruns["steps"].update(one.get("steps", {}))
+                collected["steps"].update(one.get("steps", {}))
+                collected["bound"].update(one.get("bound", {}))
+            return collected
+
+        queries = per_query("query", {"action": "queries", "fill_cache": True})
+        # The living-review loop: one study file changes before each run, and the
+        # result cache (filled by the first runs) holds every other study's rows.
+        changed = _changed_study(kb, n)
+        original = changed.read_bytes()
+        try:
+            reruns = per_query(
+                "re-run after one study file changed:", {"action": "rerun", "edit": str(changed)}
+            )
         finally:
             changed.write_bytes(original)
         full = ekb_worker("full validation", {"action": "validate"}, cached_env)

@@ -15,6 +15,7 @@ from kb.export.tables.columns import (
     SAFETY_COLUMNS,
     SOURCES_COLUMNS,
 )
+from kb.export.tables.folder import FolderStore, read_files
 from kb.export.tables.model import (
     CAVEAT_SEPARATOR,
     RDFS_LABEL,
@@ -26,7 +27,7 @@ from kb.export.tables.model import (
     local_key,
 )
 from kb.export.tables.provenance import _Provenance
-from kb.export.tables.reading import Graph, _read, py
+from kb.export.tables.reading import Graph, _read_concepts, _read_records, py
 from kb.namespaces import EKB, shorten
 
 
@@ -490,7 +491,11 @@ def extract(store: Any, selection: Selection) -> ExportData:
     :param store: any :class:`kb.store.Store`.
     :param selection: from :func:`select_studies`.
     """
-    graph = _read(store, selection)
+    if isinstance(store, FolderStore):
+        graph = read_files(store.files, selection)
+    else:
+        graph = _read_records(store, selection)
+    _read_concepts(store, graph)
     b = _Builder(graph, selection)
     return ExportData(
         selection=selection,

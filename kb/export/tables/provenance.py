@@ -29,6 +29,10 @@ class _Provenance:
         self.g = graph
         self.sel = selection
         self.decided = _decided(graph)  # values that came from a reconciliation decision
+        # Every record of a study repeats its study's flags and its source's cells:
+        # computed once each (at 10,000 studies, a few hundred thousand records).
+        self._study_flags: dict[str, dict[str, Any]] = {}
+        self._source_cells: dict[str | None, tuple[Row, str | None, bool]] = {}
 
     # -- provenance and caveats
 
@@ -51,21 +55,39 @@ class _Provenance:
         return bool(st and self.g.concepts.get(st, {}).get("lower") is True)
 
     def provenance(self, record: str) -> Row:
-        src = self.source_of(record)
+        row = dict(self._source(self.source_of(record))[0])
+        row["locator"] = py(self.g.value(record, "locator"))
+        row["printed_text"] = py(self.g.value(record, "printedText"))
+        return row
+
+    def _source(self, src: str | None) -> tuple[Row, str | None, bool]:
+        """A source's provenance cells, source-type label and lower-confidence flag."""
+        cached = self._source_cells.get(src)
+        if cached is not None:
+            return cached
         doi = py(self.g.value(src, "doi")) if src else None
         url = py(self.g.value(src, "url")) if src else None
         if url is None and doi:
             url = f"https://doi.org/{doi}"
-        return {
+        st_label = self.g.label(self.source_type(src))
+        cells: Row = {
             "source_title": py(self.g.value(src, "title")) if src else None,
-            "source_type": self.g.label(self.source_type(src)),
+            "source_type": st_label,
             "doi": doi,
             "url": url,
-            "locator": py(self.g.value(record, "locator")),
-            "printed_text": py(self.g.value(record, "printedText")),
         }
+        cached = self._source_cells[src] = (cells, st_label, self.lower_confidence(src))
+        return cached
 
     def study_flags(self, study: str) -> dict[str, Any]:
+        """The study's design label, single-arm, open-label and pilot flags (do not change
+        the dict: it is shared by every record of the study)."""
+        flags = self._study_flags.get(study)
+        if flags is None:
+            flags = self._study_flags[study] = self._compute_study_flags(study)
+        return flags
+
+    def _compute_study_flags(self, study: str) -> dict[str, Any]:
         design = self.g.value(study, "design")
         arms = self.g.values(study, "hasArm")
         roles = {str(self.g.value(str(a), "armRole")) for a in arms}
@@ -97,9 +119,7 @@ class _Provenance:
             items.append("single arm: no comparison group")
         if flags["open_label"]:
             items.append("open label")
-        src = self.source_of(record)
-        st_label = self.g.label(self.source_type(src))
-        lower = self.lower_confidence(src)
+        _, st_label, lower = self._source(self.source_of(record))
         if st_label:
             items.append(f"source: {st_label}")
         if lower:

@@ -31,17 +31,26 @@ class Graph:
 
     def values(self, subject: str, prop: str) -> list[Any]:
         """Every value of ``ekb:prop`` (or a full IRI) on ``subject``, sorted."""
-        iri = prop if ":" in prop and "/" in prop else str(EKB) + prop
-        return sorted(self.props.get(subject, {}).get(iri, ()), key=_sort_key)
+        po = self.props.get(subject)
+        if po is None:
+            return []
+        vals = po.get(_IRIS.get(prop) or _iri(prop))
+        if not vals:
+            return []
+        return sorted(vals, key=_sort_key) if len(vals) > 1 else list(vals)
 
     def value(self, subject: str, prop: str) -> Any | None:
         """The first of :meth:`values` (without sorting them all)."""
-        iri = prop if ":" in prop and "/" in prop else str(EKB) + prop
-        vals = self.props.get(subject, {}).get(iri)
+        # The exports call this millions of times at 10,000 studies: no temporary dicts.
+        po = self.props.get(subject)
+        if po is None:
+            return None
+        vals = po.get(_IRIS.get(prop) or _iri(prop))
         if not vals:
             return None
         if len(vals) == 1:
-            return next(iter(vals))
+            for v in vals:
+                return v
         return min(vals, key=_sort_key)
 
     def types(self, subject: str) -> set[str]:
@@ -58,11 +67,28 @@ class Graph:
         return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
+#: property name or IRI -> IRI, filled as :func:`_iri` is asked
+_IRIS: dict[str, str] = {}
+
+
+def _iri(prop: str) -> str:
+    """``ekb:prop`` for a local name, ``prop`` itself for a full IRI."""
+    iri = _IRIS[prop] = prop if ":" in prop and "/" in prop else str(EKB) + prop
+    return iri
+
+
 def _sort_key(term: Any) -> tuple[str, str]:
     return (type(term).__name__, str(term))
 
 
 def _read(store: Any, selection: Selection) -> Graph:
+    """The selected studies' records and every concept's label, read from the store."""
+    graph = _read_records(store, selection)
+    _read_concepts(store, graph)
+    return graph
+
+
+def _read_records(store: Any, selection: Selection) -> Graph:
     graph = Graph()
     links = "|".join(f"ekb:{p}" for p in _STUDY_LINKS)
     records = "|".join(f"ekb:{p}" for p in _STUDY_LINKS if p != "reportedIn")
@@ -103,6 +129,12 @@ SELECT ?study ?s ?p ?o WHERE {{
             s = str(row["s"])
             graph.props[s][str(row["p"])].add(row["o"])
             graph.study_of.setdefault(s, str(row["study"]))
+    return graph
+
+
+def _read_concepts(store: Any, graph: Graph) -> None:
+    """Every concept's label, notation, rank and lower-confidence flag, and the records of
+    each study (the inverse of ``graph.study_of``)."""
     for s, study in graph.study_of.items():
         graph.subjects_of[study].append(s)
     concept_rows = store.select(
@@ -123,7 +155,6 @@ SELECT ?c ?label ?notation ?rank ?lower WHERE {{
         for key in ("label", "notation", "rank", "lower"):
             if key in row and key not in info:
                 info[key] = py(row[key])
-    return graph
 
 
 def py(term: Any) -> Cell:
