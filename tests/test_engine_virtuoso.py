@@ -72,10 +72,6 @@ DEVIATIONS = {
     "registry-links": _TWO_EXISTS,
     "provenance": "Virtuoso 7.2.5's isNumeric() is true for xsd:boolean literals, so "
     "`FILTER(isNumeric(?value))` also lists ekb:isChangeFromBaseline true",
-    "missing-data": "the 'direction only' branch is `{ FILTER NOT EXISTS { ?result ... } "
-    "BIND(...) }` inside a UNION: SPARQL 1.1 evaluates it with ?result unbound (so it "
-    "never matches: the embedded store's rows), Virtuoso substitutes the outer ?result "
-    "and lists the one result without a number (il2-refractory-ln-2021 anti-dsDNA)",
 }
 
 
