@@ -68,6 +68,9 @@ MAX_ENTRIES = 64
 #: Above this many changed study files the whole query runs again: a small store
 #: of them would be no faster.
 MAX_RECOMPUTED_FILES = 200
+#: An entry brought up to date by evaluating at most this many studies again is
+#: not written back: the next run evaluates them again instead.
+DEFER_WRITE = 8
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _STUDY_NAMESPACE = f"{RES}study/"
@@ -130,7 +133,13 @@ def select(
     if entry is not None and entry.per_study and per_study is not None and order is not None:
         updated = _update(snapshot, entry, digests, text, per_study, order, finish)
     if updated is not None:
-        result, fresh = updated
+        result, fresh, recomputed = updated
+        if recomputed <= DEFER_WRITE:
+            # Rewriting the entry (megabytes at 10,000 studies) would cost more than
+            # evaluating these few studies again next time; it is rewritten once
+            # more of them have changed.
+            _touch(path)
+            return result
     else:
         result = finish(store.select(text))
         fresh = _encode(key, result, digests, per_study)
@@ -174,11 +183,11 @@ def _update(
     column: str,
     order: OrderBy,
     finish: Callable[[QueryResult], QueryResult],
-) -> tuple[QueryResult, _Entry] | None:
-    """The result and the entry brought up to date by evaluating only the changed
-    studies, or ``None`` when that cannot be trusted (then the caller runs the whole
-    query). The kept rows keep their place and their encoded cells; the new rows are
-    put in place by binary search."""
+) -> tuple[QueryResult, _Entry, int] | None:
+    """The result, the entry brought up to date and how many studies were evaluated
+    again (only the changed ones), or ``None`` when that cannot be trusted (then the
+    caller runs the whole query). The kept rows keep their place and their encoded
+    cells; the new rows are put in place by binary search."""
     if not all(f.local for f in snapshot.studies.values()):
         return None
     changed = _linked_to(
@@ -242,8 +251,8 @@ def _update(
     result = QueryResult(list(entry.columns), rows)
     if len(entry.terms) > 2 * len(set(i for i in entry.cells if i >= 0)) + 1000:
         # Terms of removed rows pile up over many edits: start the table afresh.
-        return result, _encode(entry.key, result, digests, column)
-    return result, entry
+        return result, _encode(entry.key, result, digests, column), len(changed)
+    return result, entry, len(changed)
 
 
 def _linked_to(

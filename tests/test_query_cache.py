@@ -352,3 +352,23 @@ def test_every_per_study_query_is_the_union_of_its_studies(template: Path) -> No
             got[k].extend(r for r in rows if str(r.get(column)) in new)
     for k in texts:
         assert sorted(map(repr, got[k])) == sorted(map(repr, expected[k])), k
+
+
+def test_edits_pile_up_until_the_entry_is_rewritten(
+    kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few changed studies are evaluated again on each run without rewriting the
+    entry (kb.query_cache.DEFER_WRITE); past that the entry is rewritten. Every run
+    gives the uncached rows."""
+    _cached(kb, "studies", {})
+    (entry,) = _entries(kb)
+    written = entry.read_bytes()
+    edited = [f"syn-{i:06d}" for i in range(1, query_cache.DEFER_WRITE + 2)]
+    for i, study in enumerate(edited, start=1):
+        _edit(kb, study)
+        with _only_small_stores() as small:
+            after = _cached(kb, "studies", {})
+        assert len(small) == 1
+        _same(after, _uncached(kb, "studies", {}, monkeypatch))
+        rewritten = entry.read_bytes() != written
+        assert rewritten == (i > query_cache.DEFER_WRITE), i
