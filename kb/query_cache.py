@@ -38,6 +38,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,9 @@ MAX_RECOMPUTED_FILES = 200
 #: An entry brought up to date by evaluating at most this many studies again is
 #: not written back: the next run evaluates them again instead.
 DEFER_WRITE = 8
+#: A result that took less than this to compute is not kept: reading an entry
+#: (with a digest per study file) would cost more than the query (``pico``).
+MIN_SECONDS = 0.1
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _STUDY_NAMESPACE = f"{RES}study/"
@@ -141,7 +145,12 @@ def select(
             _touch(path)
             return result
     else:
+        started = time.perf_counter()
         result = finish(store.select(text))
+        if time.perf_counter() - started < MIN_SECONDS:
+            if entry is not None:
+                path.unlink(missing_ok=True)
+            return result
         fresh = _encode(key, result, digests, per_study)
     fresh.links = links
     _write(folder, path, fresh)

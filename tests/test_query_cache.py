@@ -58,6 +58,8 @@ def kb(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EKB_CACHE", "always")
     monkeypatch.setenv("EKB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv(query_cache.RESULT_CACHE_ENV_VAR, raising=False)
+    # every query of this small knowledge base is cheaper than the cache's threshold
+    monkeypatch.setattr(query_cache, "MIN_SECONDS", 0.0)
     return folder
 
 
@@ -372,3 +374,9 @@ def test_edits_pile_up_until_the_entry_is_rewritten(
         _same(after, _uncached(kb, "studies", {}, monkeypatch))
         rewritten = entry.read_bytes() != written
         assert rewritten == (i > query_cache.DEFER_WRITE), i
+
+
+def test_a_cheap_result_is_not_kept(kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_cache, "MIN_SECONDS", 60.0)
+    _same(_cached(kb, "studies", {}), _uncached(kb, "studies", {}, monkeypatch))
+    assert not _entries(kb)
