@@ -11,17 +11,18 @@ folder, and the next run of the same query reuses them:
   query text (the query file's text with its parameters resolved to IRIs), the
   ontology and vocabularies (paths and SHA-256) and every review file (SHA-256).
   Any change there is another key, so another entry: never a stale row.
-* The entry records each study file's SHA-256 as of its rows. A query whose
-  header says ``per-study: <column>`` promises that each row belongs to the study
-  in that column and depends only on that study's file (plus the above); the
-  rows are then kept per study. After an edit, only the studies whose file
-  changed (or appeared) are evaluated again, on a small in-memory store of the
-  ontology, vocabularies, reviews and those files; rows of removed studies are
-  dropped. That is only done when every study file is *local*
-  (:func:`kb.store.graph_is_local`: it describes and points at nothing of another
-  study) and when the new rows all belong to the changed studies; otherwise, and
-  for queries that are not per-study, any changed study file means the query runs
-  again on the whole store.
+* The entry records each study file's digest (the first 64 bits of its SHA-256)
+  as of its rows. A query whose header says ``per-study: <column>`` promises
+  that each row belongs to the study in that column and depends only on that
+  study's file, the files of studies it is linked to, and the above; the rows
+  are then kept per study. After an edit, only the studies whose file changed
+  (or appeared), with every study linked to them, are evaluated again, on a
+  small in-memory store of the ontology, vocabularies, reviews and those files;
+  rows of removed studies are dropped. That is only done when every study file
+  describes only its own study (:func:`kb.store.study_footprint`) and when the
+  new rows all belong to the studies evaluated; otherwise, and for queries that
+  are not per-study, any changed study file means the query runs again on the
+  whole store.
 * Entries hold finished rows (list cells tidied, rows in the query's ORDER BY with
   ties broken by the whole row: :func:`kb.queries.run_query`); a changed study's
   new rows are put in place by binary search in that order (:mod:`kb.query_order`).
