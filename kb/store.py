@@ -460,6 +460,28 @@ def _rebuild_cache(
     return files
 
 
+def parse_turtle_file(path: Path) -> Iterator[ox.Quad]:
+    """The triples of one Turtle file, parsed as the loader does (its own base IRI,
+    blank nodes renamed per file so two files' ``_:b0`` stay apart).
+
+    :raises RdfSyntaxError: with the file and line of the first error.
+    :raises CouldNotRun: the file cannot be read.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        yield from ox.parse(
+            data,
+            format=ox.RdfFormat.TURTLE,
+            base_iri=path.resolve().as_uri(),
+            rename_blank_nodes=True,
+        )
+    except SyntaxError as exc:
+        raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+
+
 def _stream_quads(
     files: list[tuple[Path, str]], footprints: dict[str, tuple[bool, set[str]]] | None = None
 ) -> Iterator[ox.Quad]:
@@ -474,38 +496,22 @@ def _stream_quads(
     :raises CouldNotRun: a file cannot be read.
     """
     for path, graph in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
         node = ox.NamedNode(graph)
         watch = footprints is not None and graph.startswith(_STUDY_NAMESPACE)
         own, links = True, set()
         under = (graph + "/", graph + "#")
         named = ox.NamedNode
-        try:
-            for q in ox.parse(
-                data,
-                format=ox.RdfFormat.TURTLE,
-                base_iri=path.resolve().as_uri(),
-                rename_blank_nodes=True,
-            ):
-                s, o = q.subject, q.object
-                if watch:
-                    if own and type(s) is named:
-                        v = s.value
-                        own = v == graph or v.startswith(under)
-                    if type(o) is named:
-                        v = o.value
-                        if (
-                            v.startswith(_STUDY_NAMESPACE)
-                            and v != graph
-                            and not v.startswith(under)
-                        ):
-                            links.add(_study_of(v))
-                yield ox.Quad(s, q.predicate, o, node)
-        except SyntaxError as exc:
-            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+        for q in parse_turtle_file(path):
+            s, o = q.subject, q.object
+            if watch:
+                if own and type(s) is named:
+                    v = s.value
+                    own = v == graph or v.startswith(under)
+                if type(o) is named:
+                    v = o.value
+                    if v.startswith(_STUDY_NAMESPACE) and v != graph and not v.startswith(under):
+                        links.add(_study_of(v))
+            yield ox.Quad(s, q.predicate, o, node)
         if watch and footprints is not None:
             footprints[graph] = (own, links)
 

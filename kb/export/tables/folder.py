@@ -23,11 +23,10 @@ from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from kb import paths
-from kb.errors import CouldNotRun, RdfSyntaxError
 from kb.export.tables.model import _STUDY_LINKS, RDF_TYPE, Selection
 from kb.export.tables.reading import Graph
 from kb.namespaces import EKB
-from kb.store import _to_rdflib, schema_files, string_literal
+from kb.store import _to_rdflib, parse_turtle_file, schema_files, string_literal
 from kb.store import iri as iri_term
 from kb.store_api import QueryResult
 
@@ -180,29 +179,19 @@ def _index(files: Sequence[Path]) -> dict[str, dict[str, set[Any]]]:
     renamed per file as the store's loader does."""
     index: dict[str, dict[str, set[Any]]] = {}
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
         last_subject = None
         po: dict[str, set[Any]] = {}
-        try:
-            for q in ox.parse(
-                data,
-                format=ox.RdfFormat.TURTLE,
-                base_iri=path.resolve().as_uri(),
-                rename_blank_nodes=True,
-            ):
-                subject = q.subject
-                if subject != last_subject:  # Turtle gives a subject's triples together
-                    last_subject = subject
-                    po = index.setdefault(subject.value, {})
-                p = q.predicate.value
-                values = po.get(p)
-                if values is None:
-                    po[p] = {q.object}
-                else:
-                    values.add(q.object)
-        except SyntaxError as exc:
-            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+        for q in parse_turtle_file(path):
+            subject = q.subject
+            if subject != last_subject:  # Turtle gives a subject's triples together
+                last_subject = subject
+                # (an RDF 1.2 triple term as subject has no .value; it is keyed by its text)
+                key = str(subject) if isinstance(subject, ox.Triple) else subject.value
+                po = index.setdefault(key, {})
+            p = q.predicate.value
+            values = po.get(p)
+            if values is None:
+                po[p] = {q.object}
+            else:
+                values.add(q.object)
     return index
