@@ -237,20 +237,15 @@ def _read_batch(files: list[Path]) -> _Batch:
     """
     import pyoxigraph as ox
 
-    from kb.errors import CouldNotRun, RdfSyntaxError
+    from kb.store import read_file, turtle_errors
 
     store = ox.Store()
     size = 0
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        data = read_file(path)
         size += len(data)
-        try:
+        with turtle_errors(path):
             store.bulk_load(data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
-        except SyntaxError as exc:
-            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
     body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
     return _Batch(body, len(store), size, store)
 
@@ -459,10 +454,11 @@ def push(
     report = PushReport(client.display_url, "PUT" if replace else "POST", plan.layout)
     for source in plan.graphs:
         written = GraphWritten(source.label, 0, 0, complete=False)
+        sender = _Sender(client, source, written, report, plan, on_progress)
         if replace:
-            _put_graph(client, source, written, report, plan, on_progress)
+            _put_graph(sender)
         else:
-            _post_graph(client, source, written, report, plan, chunk_bytes, on_progress)
+            _post_graph(sender, chunk_bytes)
         written.complete = True
         report.graphs.append(written)
     return report
@@ -516,18 +512,11 @@ class _Sender:
             self.on_progress(source_bytes)
 
 
-def _post_graph(
-    client: _GraphStoreClient,
-    source: GraphSource,
-    written: GraphWritten,
-    report: PushReport,
-    plan: PushPlan,
-    limit: int,
-    on_progress: Callable[[int], None] | None,
-) -> None:
-    """Add ``source``'s triples with POSTs of at most ``limit`` bytes: whole batches are
-    packed together; a batch larger than the limit is split by blank-node groups."""
-    sender = _Sender(client, source, written, report, plan, on_progress)
+def _post_graph(sender: _Sender, limit: int) -> None:
+    """Add the sender's graph's triples with POSTs of at most ``limit`` bytes: whole
+    batches are packed together; a batch larger than the limit is split by blank-node
+    groups."""
+    source, written = sender.source, sender.written
     pending: list[bytes] = []
     pending_size = 0
     pending_source = 0
@@ -551,20 +540,13 @@ def _post_graph(
         sender.progress(pending_source)  # files without triples: nothing to send
 
 
-def _put_graph(
-    client: _GraphStoreClient,
-    source: GraphSource,
-    written: GraphWritten,
-    report: PushReport,
-    plan: PushPlan,
-    on_progress: Callable[[int], None] | None,
-) -> None:
-    """Replace ``source``'s graph with one PUT. A graph of one batch (the schema, a
+def _put_graph(sender: _Sender) -> None:
+    """Replace the sender's graph with one PUT. A graph of one batch (the schema, a
     study) is sent from memory; a graph of many (the whole knowledge base in the
     ``default`` and ``graph`` layouts) is first written to a temporary file."""
     import tempfile
 
-    sender = _Sender(client, source, written, report, plan, on_progress)
+    source, written = sender.source, sender.written
     if len(source.batches) == 1:
         batch = sender.read(source.batches[0])
         written.triples = batch.triples

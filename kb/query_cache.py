@@ -129,7 +129,6 @@ def select(
     key = _key(snapshot, text)
     path = folder / f"{name}-{key[:32]}.json"
     digests = _file_digests(snapshot)
-    links = {g: list(f.links) for g, f in snapshot.studies.items() if f.links}
     entry = _read(path, key)
     if entry is not None and entry.digests == digests:
         _touch(path)
@@ -153,7 +152,7 @@ def select(
                 path.unlink(missing_ok=True)
             return result
         fresh = _encode(key, result, digests, per_study)
-    fresh.links = links
+    fresh.links = {g: list(f.links) for g, f in snapshot.studies.items() if f.links}
     _write(folder, path, fresh)
     return result
 

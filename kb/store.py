@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,27 @@ def iri(value: str) -> URIRef:
     return str.__new__(URIRef, value)
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of ``path``.
+
+    :raises CouldNotRun: it cannot be read (names the file and why).
+    """
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+@contextmanager
+def turtle_errors(path: Path) -> Iterator[None]:
+    """Inside, Oxigraph's SyntaxError for ``path`` becomes :class:`RdfSyntaxError`
+    (with the file and line), as every Turtle loader here reports it."""
+    try:
+        yield
+    except SyntaxError as exc:
+        raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
+
+
 def _to_rdflib(term: object) -> Identifier:
     if isinstance(term, ox.NamedNode):
         return iri(term.value)
@@ -163,20 +185,15 @@ class EmbeddedStore:
         :raises RdfSyntaxError: with the file and line of the first error.
         :raises CouldNotRun: the file cannot be read.
         """
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
+        data = read_file(path)
         target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
-        try:
+        with turtle_errors(path):
             # bulk_load is the fast path for an in-memory store; an on-disk store takes
             # small files faster through ordinary (transactional) loads.
             load = self._store.load if self._on_disk else self._store.bulk_load
             load(
                 data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=target
             )
-        except SyntaxError as exc:
-            raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
 
     def __len__(self) -> int:
         return len(self._store)
@@ -467,19 +484,14 @@ def parse_turtle_file(path: Path) -> Iterator[ox.Quad]:
     :raises RdfSyntaxError: with the file and line of the first error.
     :raises CouldNotRun: the file cannot be read.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CouldNotRun(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
+    data = read_file(path)
+    with turtle_errors(path):
         yield from ox.parse(
             data,
             format=ox.RdfFormat.TURTLE,
             base_iri=path.resolve().as_uri(),
             rename_blank_nodes=True,
         )
-    except SyntaxError as exc:
-        raise RdfSyntaxError(str(path), exc.lineno, exc.msg or str(exc)) from exc
 
 
 def _stream_quads(

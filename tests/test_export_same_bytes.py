@@ -14,12 +14,11 @@ the generator's shapes as well as the shipped corpus's odd cases.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
+from synthetic import synthetic_beside_shipped
 
-from kb.bench.generate import generate_kb
 from kb.errors import RdfSyntaxError
 from kb.export import export
 from kb.export.tables import extract, selection_for_all
@@ -52,12 +51,8 @@ BEFORE = {
 
 @pytest.fixture(scope="module")
 def generated_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kb = tmp_path_factory.mktemp("export-kb")
-    generate_kb(200, kb, seed=7)  # synthetic studies, labelled so in every file
-    for study in (shipped_kb_dir() / "studies").glob("*.ttl"):
-        shutil.copy(study, kb / "studies" / study.name)
-    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
-    return kb
+    # synthetic studies, labelled so in every file
+    return synthetic_beside_shipped(tmp_path_factory.mktemp("export-kb"), 200, 7)
 
 
 def _digests(folder: Path) -> dict[str, str]:

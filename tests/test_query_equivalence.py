@@ -11,15 +11,14 @@ are both covered.
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from synthetic import synthetic_beside_shipped
 
 from kb import queries
 from kb.bench.generate import generate_kb
-from kb.paths import shipped_kb_dir
 from kb.store import EmbeddedStore
 
 BEFORE = Path(__file__).parent / "data" / "queries-before"
@@ -57,11 +56,7 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
-    kb = tmp_path_factory.mktemp("equivalence-kb")
-    generate_kb(N_SYNTHETIC, kb, seed=7)
-    for study in (shipped_kb_dir() / "studies").glob("*.ttl"):
-        shutil.copy(study, kb / "studies" / study.name)
-    shutil.copytree(shipped_kb_dir() / "reviews", kb / "reviews")
+    kb = synthetic_beside_shipped(tmp_path_factory.mktemp("equivalence-kb"), N_SYNTHETIC, 7)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("EKB_CACHE", "never")  # in memory, as the bench measures and faster
         return EmbeddedStore.open_kb(kb)
