@@ -28,6 +28,7 @@ import os
 import socket
 import urllib.error
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from rdflib.term import Identifier
 
 from kb import __version__
 from kb.errors import EndpointError, UsageError
+from kb.rdf_terms import _XSD_STRING, string_literal
 from kb.redact import SECRET_PARAMS as _SECRET_PARAMS  # noqa: F401  (re-exported)
 from kb.redact import redact_url, remember_secret, remember_url_secrets
 from kb.store_api import QueryResult, _reject_updates
@@ -52,6 +54,8 @@ _MASK = "***"
 
 
 _ACCEPT_JSON = "application/sparql-results+json,application/json;q=0.8"
+#: Where a SPARQL JSON result keeps its rows (see :meth:`RemoteStore.select`).
+_RESULT_ROWS = ("results", "bindings")
 _ACCEPT_RDF = "text/turtle,application/n-triples;q=0.9,application/rdf+xml;q=0.5"
 _STATUS_HINTS = {
     401: "401 Unauthorized (check the credentials)",
@@ -178,21 +182,58 @@ def describe_network_error(exc: BaseException, timeout: float) -> str:
     return str(reason) or type(reason).__name__
 
 
-def _binding_to_term(binding: dict[str, Any]) -> Identifier:
-    kind = binding.get("type")
-    value = binding.get("value", "")
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if kind in ("literal", "typed-literal"):
-        lang = binding.get("xml:lang")
-        if lang:
-            return Literal(value, lang=lang)
-        # RDF 1.1: a literal with neither language nor datatype is an xsd:string,
-        # which is how the embedded store reports it.
-        return Literal(value, datatype=URIRef(binding.get("datatype") or XSD.string))
-    raise EndpointError(f"unexpected term in SPARQL JSON results: {binding!r}")
+class _TermReader:
+    """SPARQL JSON result terms as rdflib terms, each distinct term built once.
+
+    Built terms are kept by their JSON fields, so a term that recurs in many rows
+    (a study's IRI, a concept's label) costs one dict lookup after the first.
+    A term's fields are checked (plain text only) when it is first met; a
+    binding that is not a JSON object of text fields is refused.
+    """
+
+    def __init__(self, fail: Callable[[str], EndpointError]) -> None:
+        self._fail = fail
+        self._built: dict[tuple[object, ...], Identifier] = {}
+
+    def __call__(self, binding: object) -> Identifier:
+        if not isinstance(binding, dict):
+            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
+        key = (
+            binding.get("type"),
+            binding.get("value", ""),
+            binding.get("datatype"),
+            binding.get("xml:lang"),
+        )
+        try:
+            term = self._built.get(key)
+        except TypeError:  # a field that is a list or an object
+            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}") from None
+        if term is None:
+            term = self._built[key] = self._build(binding, key)
+        return term
+
+    def _build(self, binding: dict[str, Any], key: tuple[object, ...]) -> Identifier:
+        kind, value, datatype, lang = key
+        if not (
+            isinstance(kind, str)
+            and isinstance(value, str)
+            and (datatype is None or isinstance(datatype, str))
+            and (lang is None or isinstance(lang, str))
+        ):
+            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
+        if kind == "uri":
+            return URIRef(value)
+        if kind == "bnode":
+            return BNode(value)
+        if kind in ("literal", "typed-literal"):
+            if lang:
+                return Literal(value, lang=lang)
+            # RDF 1.1: a literal with neither language nor datatype is an xsd:string,
+            # which is how the embedded store reports it.
+            if datatype is None or datatype == _XSD_STRING:
+                return string_literal(value)
+            return Literal(value, datatype=URIRef(datatype))
+        raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
 
 
 class RemoteStore:
@@ -277,7 +318,9 @@ class RemoteStore:
         from kb.safe_load import load_json
 
         try:
-            data = load_json(body.decode("utf-8"))  # a lying server may send NaN or depth
+            # A lying server may send NaN or depth. The depth of the rows is bounded by
+            # the shape select() requires of them (checking it walked every cell again).
+            data = load_json(body.decode("utf-8"), unchecked_depth=_RESULT_ROWS)
         except (UnicodeDecodeError, ValueError):
             raise self._fail(
                 f"answered with {content_type or 'no content type'}, not SPARQL JSON results"
@@ -298,9 +341,11 @@ class RemoteStore:
                 raise UsageError("expected a SELECT query")
             raise self._fail("answered a SELECT query without results")
         columns = list(data.get("head", {}).get("vars", []))
-        rows = []
-        for binding in data["results"].get("bindings", []):
-            rows.append({name: _binding_to_term(term) for name, term in binding.items()})
+        bindings = data["results"].get("bindings", [])
+        if not isinstance(bindings, list) or not all(isinstance(b, dict) for b in bindings):
+            raise self._fail("answered a SELECT query with bindings that are not a list of rows")
+        term = _TermReader(self._fail)
+        rows = [{name: term(value) for name, value in binding.items()} for binding in bindings]
         return QueryResult(columns, rows)
 
     def ask(self, query: str) -> bool:

@@ -84,6 +84,28 @@ LIES = {
     "truncated": (200, "application/sparql-results+json", b'{"head": {"vars"', "not SPARQL JSON"),
     "nan-json": (200, "application/json", b'{"head": {}, "boolean": NaN}', ""),
     "deep-json": (200, "application/json", b"[" * 50000 + b"]" * 50000, ""),
+    # The rows' depth is bounded by the shape required of them; the rest is still checked.
+    "deep-head": (
+        200,
+        "application/json",
+        b'{"head": {"vars": ' + b"[" * 100 + b"]" * 100 + b'}, "results": {"bindings": []}}',
+        "not SPARQL JSON",
+    ),
+    "rows-not-a-list": (
+        200,
+        "application/sparql-results+json",
+        b'{"head": {"vars": ["n"]}, "results": {"bindings": {"n": 1}}}',
+        "not a list of rows",
+    ),
+    "term-not-text": (
+        200,
+        "application/sparql-results+json",
+        b'{"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", "value": '
+        + b"[" * 100
+        + b"]" * 100
+        + b"}}]}}",
+        "unexpected term",
+    ),
     "binary": (200, "application/octet-stream", b"\xff\xfe\x00\x1b[2J", "not SPARQL JSON"),
     "500": (500, "text/plain", b"internal trouble", "HTTP 500"),
     "503": (503, "text/plain", b"busy", "HTTP 503"),

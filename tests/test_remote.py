@@ -419,6 +419,55 @@ def test_plain_literal_without_datatype_in_results_becomes_xsd_string(recording_
     ]
 
 
+def test_result_terms_are_rdflibs_own_and_each_distinct_term_is_built_once(recording_server):
+    # Each cell as rdflib's constructors build it (compared on everything a term
+    # carries); a term met again is the same object, not a copy.
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    cells = [
+        ({"type": "literal", "value": "a b"}, Literal("a b", datatype=URIRef(xsd + "string"))),
+        (
+            {"type": "literal", "value": " x", "datatype": xsd + "string"},
+            Literal(" x", datatype=URIRef(xsd + "string")),
+        ),
+        ({"type": "literal", "value": "oui", "xml:lang": "fr"}, Literal("oui", lang="fr")),
+        (
+            {"type": "literal", "value": "010", "datatype": xsd + "integer"},
+            Literal("010", datatype=URIRef(xsd + "integer")),
+        ),
+        (
+            {"type": "typed-literal", "value": "2.50", "datatype": xsd + "decimal"},
+            Literal("2.50", datatype=URIRef(xsd + "decimal")),
+        ),
+        (
+            {"type": "literal", "value": "true", "datatype": xsd + "boolean"},
+            Literal("true", datatype=URIRef(xsd + "boolean")),
+        ),
+        ({"type": "uri", "value": "http://example.org/s"}, URIRef("http://example.org/s")),
+    ]
+    rows = [{f"c{i}": cell for i, (cell, _term) in enumerate(cells)}] * 2
+    body = json.dumps(
+        {"head": {"vars": [f"c{i}" for i in range(len(cells))]}, "results": {"bindings": rows}}
+    ).encode()
+    recording_server.responder = lambda r: (200, "application/sparql-results+json", body)
+    first, second = RemoteStore(recording_server.url + "/q").select("SELECT * {}").rows
+    for i, (_cell, expected) in enumerate(cells):
+        got = first[f"c{i}"]
+        assert got is second[f"c{i}"]
+        assert (type(got), got, got.n3(), hash(got)) == (
+            type(expected),
+            expected,
+            expected.n3(),
+            hash(expected),
+        )
+        if isinstance(expected, Literal):
+            assert (got.value, got.datatype, got.language, got.ill_typed) == (
+                expected.value,
+                expected.datatype,
+                expected.language,
+                expected.ill_typed,
+            )
+
+
 # --- the commands with --endpoint -------------------------------------------------------------
 
 
