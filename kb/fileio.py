@@ -3,8 +3,11 @@
 The temporary file sits beside its target (a rename is atomic only within one
 file system) under a name no loader reads (``.<name>.<pid>.<random>.tmp``:
 hidden, and not ``*.ttl``). A process killed mid-write (SIGKILL, power loss)
-cannot remove its own; the next write into the folder removes those whose
-process is gone (:func:`remove_stale_temporaries`).
+cannot remove its own; a process's first write into a folder removes those
+whose process is gone (:func:`remove_stale_temporaries`). Only the first: the
+sweep lists the folder, and doing it on every write made writing n files into
+one folder quadratic (``ekb bench generate 100000`` slowed from 113 files a
+second to 19 by the 35,000th).
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(path.parent)
+        folder = os.path.abspath(path.parent)
+        if folder not in _swept:
+            remove_stale_temporaries(path.parent)
+            _swept.add(folder)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{path.name}.{os.getpid()}.", suffix=_SUFFIX, dir=path.parent
         )
@@ -48,6 +54,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 _SUFFIX = ".tmp"
+#: Folders this process has already swept of dead writers' temporaries.
+_swept: set[str] = set()
 
 
 def _process_alive(pid: int) -> bool:

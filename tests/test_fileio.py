@@ -52,3 +52,34 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(CouldNotRun, match="cannot write"):
         atomic_write_text(blocker / "sub" / "x.txt", "x")
+
+
+def test_a_folder_is_swept_of_dead_writers_temporaries_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sweeping lists the folder: on every write, writing n files was quadratic.
+    import subprocess
+    import sys
+
+    import kb.fileio
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".old.ttl.{dead.pid}.zz9.tmp"
+    stale.write_text("half a file")
+    sweeps: list[Path] = []
+    real = kb.fileio.remove_stale_temporaries
+    monkeypatch.setattr(
+        kb.fileio, "remove_stale_temporaries", lambda f: sweeps.append(f) or real(f)
+    )
+    for i in range(50):
+        atomic_write_text(tmp_path / f"s{i}.ttl", "x")
+    assert sweeps == [tmp_path] and not stale.exists()
+    # A writer that dies later is swept by the next process's first write there.
+    stale.write_text("half a file")
+    atomic_write_text(tmp_path / "s50.ttl", "x")
+    assert stale.exists()
+    target = str(tmp_path / "n.ttl")
+    code = f"from kb.fileio import atomic_write_text; atomic_write_text({target!r}, 'x')"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert not stale.exists()
