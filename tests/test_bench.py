@@ -167,4 +167,24 @@ def test_bench_remote_pushes_in_parts_and_runs_every_query_on_a_server(tmp_path:
     assert result["queries"]["studies"]["rows"] >= 1
     assert result["queries"]["pico"]["rows"] > 0
     assert not (tmp_path / "oxigraph-db-5").exists()
-    assert remote_table(result).row_count == 2 + len(bench.QUERY_PARAMS)
+    assert result["storage"] == "disk" and result["server_peak_rss_mib"] > 0
+    # push, the queries, this process's and the server's peak memory
+    assert remote_table(result).row_count == 3 + len(bench.QUERY_PARAMS)
+
+
+def test_bench_remote_in_memory_gives_every_query_the_embedded_stores_row_count(
+    tmp_path: Path,
+) -> None:
+    from kb.bench.remote import run_remote
+    from kb.queries import run_query
+    from kb.store import EmbeddedStore
+
+    n = 40
+    result = run_remote(n, tmp_path, timeout=60, repeat=1, memory=True)
+    assert result["storage"] == "memory"
+    (folder,) = tmp_path.glob("remote-40-*/part-000")
+    embedded = EmbeddedStore.open_kb(folder)
+    count = embedded.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"]
+    assert result["triples"] == int(count)
+    for name, params in bench.query_params(n).items():
+        assert result["queries"][name]["rows"] == len(run_query(embedded, name, params).rows), name

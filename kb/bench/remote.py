@@ -1,7 +1,9 @@
 """``ekb bench remote``: push a large synthetic knowledge base to an Oxigraph server and query it.
 
 A local ``oxigraph serve`` (the ``oxigraph`` package, as the tests use) is
-started on loopback with a fresh database folder. The knowledge base is
+started on loopback with a fresh database folder (RocksDB on disk, as a
+deployment keeps it), or with ``memory`` an in-memory store (no ``--location``:
+nothing survives the server, but every lookup is a memory read). The knowledge base is
 generated (in parts of ``part`` studies if asked; by default one folder) and
 uploaded with :func:`kb.push.push_kb` (the code behind ``ekb push``, which
 streams: its memory does not grow with the knowledge base). Then every canned query
@@ -23,6 +25,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +45,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def oxigraph_server(location: Path) -> Iterator[str]:
-    """A running ``oxigraph serve`` on loopback; yields its base URL and stops it afterwards.
+@dataclass
+class Server:
+    """A running ``oxigraph serve``: its base URL and process id."""
 
+    base: str
+    pid: int
+
+    def peak_rss_mib(self) -> float | None:
+        """The server process's peak resident memory so far (Linux only), in MiB."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+
+@contextmanager
+def oxigraph_server(location: Path | None) -> Iterator[Server]:
+    """A running ``oxigraph serve`` on loopback, stopped afterwards.
+
+    :param location: its database folder; None for an in-memory store.
     :raises CouldNotRun: no ``oxigraph`` executable, or the server did not come up.
     """
     exe = find_oxigraph()
@@ -53,8 +76,9 @@ def oxigraph_server(location: Path) -> Iterator[str]:
         raise CouldNotRun("no oxigraph executable: pip install oxigraph")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    storage = [] if location is None else ["--location", str(location)]
     proc = subprocess.Popen(
-        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        [exe, "serve", *storage, "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -69,7 +93,7 @@ def oxigraph_server(location: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise CouldNotRun("the oxigraph server did not start") from None
                 time.sleep(0.2)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -126,15 +150,17 @@ def run_remote(
     seed: int = 0,
     timeout: float = 300.0,
     repeat: int = 3,
+    memory: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Push ``n`` synthetic studies to a fresh Oxigraph server and run every canned query.
 
     :param part: studies per knowledge-base folder, each pushed on its own (default:
         all ``n`` in one folder, one push).
+    :param memory: the server keeps its store in memory instead of on disk.
     :returns: a JSON-ready dict: push seconds (total and per part), triples on
         the server, per query the median seconds (or ``over_limit``), peak memory
-        (of the whole run, and of the push alone).
+        (of this process for the whole run and for the push alone, and of the server).
     """
     from kb.bench.run import query_params
     from kb.push import push_kb
@@ -146,9 +172,17 @@ def run_remote(
     folders = _parts(workdir, n, part, seed, progress)
     database = workdir / f"oxigraph-db-{n}"
     shutil.rmtree(database, ignore_errors=True)
-    result: dict[str, Any] = {"n": n, "part": part, "timeout_s": timeout, "push": {}, "queries": {}}
+    result: dict[str, Any] = {
+        "n": n,
+        "part": part,
+        "timeout_s": timeout,
+        "storage": "memory" if memory else "disk",
+        "push": {},
+        "queries": {},
+    }
     try:
-        with oxigraph_server(database) as base, _env(EKB_CACHE="never"):
+        with oxigraph_server(None if memory else database) as server, _env(EKB_CACHE="never"):
+            base = server.base
             pushed = []
             for folder in folders:
                 started = time.perf_counter()
@@ -185,6 +219,7 @@ def run_remote(
                 result["queries"][name] = entry
                 shown = f"{entry['seconds']:.3f} s" if entry["status"] == "ok" else entry["status"]
                 progress(f"query {name}: {shown}")
+            result["server_peak_rss_mib"] = server.peak_rss_mib()
     finally:
         shutil.rmtree(database, ignore_errors=True)
     result["peak_rss_mib"] = _peak_rss_mib()
@@ -200,7 +235,8 @@ def remote_table(result: dict[str, Any]) -> Any:
     """A ``rich`` table of :func:`run_remote`'s result."""
     from rich.table import Table
 
-    table = Table(title=f"evidence-kb on an Oxigraph server: {result['n']:,} studies")
+    storage = {"memory": "in memory", "disk": "on disk"}.get(result.get("storage", "disk"), "")
+    table = Table(title=f"evidence-kb on an Oxigraph server ({storage}): {result['n']:,} studies")
     table.add_column("operation")
     table.add_column("time", justify="right")
     table.add_column("note")
@@ -222,4 +258,6 @@ def remote_table(result: dict[str, Any]) -> Any:
             note = "stopped at the timeout"
         table.add_row(f"query {name}", shown, note)
     table.add_row("peak memory (this process)", f"{result['peak_rss_mib']:,.0f} MiB", "")
+    if result.get("server_peak_rss_mib") is not None:
+        table.add_row("peak memory (the server)", f"{result['server_peak_rss_mib']:,.0f} MiB", "")
     return table

@@ -192,6 +192,11 @@ def show(files: tuple[Path, ...], markdown: bool) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--memory",
+    is_flag=True,
+    help="The server keeps its store in memory (no database folder) instead of on disk.",
+)
+@click.option(
     "--workdir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
@@ -211,6 +216,7 @@ def remote(
     timeout: float,
     repeat: int,
     seed: int,
+    memory: bool,
     workdir: Path,
     json_path: Path | None,
 ) -> None:
@@ -232,6 +238,7 @@ def remote(
         seed=seed,
         timeout=timeout,
         repeat=repeat,
+        memory=memory,
         progress=lambda m: click.echo(m, err=True),
     )
     if json_path is not None:
