@@ -230,7 +230,7 @@ class _TermReader:
                 return Literal(value, lang=lang)
             # RDF 1.1: a literal with neither language nor datatype is an xsd:string,
             # which is how the embedded store reports it.
-            if datatype is None or datatype == _XSD_STRING:
+            if not datatype or datatype == _XSD_STRING:
                 return string_literal(value)
             return Literal(value, datatype=URIRef(datatype))
         raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
