@@ -26,6 +26,7 @@ import base64
 import netrc
 import os
 import socket
+import time
 import urllib.error
 import urllib.parse
 from collections.abc import Callable
@@ -258,6 +259,9 @@ class RemoteStore:
         self.last_query: str | None = None
         #: SERVICE clauses make the server fetch other URLs; refused unless this is set.
         self.allow_service = False
+        #: Seconds spent on the wire (sending queries, waiting for and reading the
+        #: answers), summed over this store's queries: the rest is reading them here.
+        self.wire_seconds = 0.0
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.display_url!r}, timeout={self.timeout:g})"
@@ -292,6 +296,7 @@ class RemoteStore:
         if header:
             request.add_header("Authorization", header)
         self.last_query = query
+        started = time.perf_counter()
         try:
             response = http_client.send(
                 http_client.build_opener("query"), request, timeout=self.timeout
@@ -311,6 +316,8 @@ class RemoteStore:
             raise self._fail(describe_network_error(exc, self.timeout)) from None
         except ValueError:  # http.client refuses malformed URLs (and echoes them)
             raise self._fail("not a URL that can be requested") from None
+        finally:
+            self.wire_seconds += time.perf_counter() - started
         return response.body, response.content_type
 
     def _json(self, query: str) -> dict[str, Any]:

@@ -164,6 +164,7 @@ def test_bench_remote_pushes_in_parts_and_runs_every_query_on_a_server(tmp_path:
     assert set(result["queries"]) == set(bench.QUERY_PARAMS)
     for name, entry in result["queries"].items():
         assert entry["status"] == "ok", (name, entry)
+        assert 0 < entry["server_seconds"] <= entry["seconds"], (name, entry)
     assert result["queries"]["studies"]["rows"] >= 1
     assert result["queries"]["pico"]["rows"] > 0
     assert not (tmp_path / "oxigraph-db-5").exists()

@@ -159,7 +159,9 @@ def run_remote(
         all ``n`` in one folder, one push).
     :param memory: the server keeps its store in memory instead of on disk.
     :returns: a JSON-ready dict: push seconds (total and per part), triples on
-        the server, per query the median seconds (or ``over_limit``), peak memory
+        the server, per query the median seconds (or ``over_limit``) and of them
+        the seconds on the wire (sending, the server's evaluation, the answer's
+        bytes; the rest is reading the answer in this process), peak memory
         (of this process for the whole run and for the push alone, and of the server).
     """
     from kb.bench.run import query_params
@@ -201,19 +203,20 @@ def run_remote(
             result["triples"] = int(str(count))
             for name, params in sorted(query_params(n).items()):
                 times: list[float] = []
+                wire: list[float] = []  # of each run, the seconds on the wire
                 entry: dict[str, Any] = {"params": params}
                 try:
                     for _ in range(repeat):
-                        started = time.perf_counter()
+                        started, on_wire = time.perf_counter(), store.wire_seconds
                         rows = len(run_query(store, name, params).rows)
                         times.append(time.perf_counter() - started)
+                        wire.append(store.wire_seconds - on_wire)
                         if sum(times) + times[-1] > timeout:
                             break
-                    entry.update(status="ok", seconds=statistics.median(times), runs=len(times))
-                    entry["rows"] = rows
+                    entry.update(_measured(times, wire), rows=rows)
                 except KbError as exc:
                     if times:
-                        entry.update(status="ok", seconds=statistics.median(times), runs=len(times))
+                        entry.update(_measured(times, wire))
                     else:
                         entry.update(status="over_limit", detail=str(exc)[:300])
                 result["queries"][name] = entry
@@ -224,6 +227,16 @@ def run_remote(
         shutil.rmtree(database, ignore_errors=True)
     result["peak_rss_mib"] = _peak_rss_mib()
     return result
+
+
+def _measured(times: list[float], wire: list[float]) -> dict[str, Any]:
+    """A query's entry from the seconds of its runs and, of each, the seconds on the wire."""
+    return {
+        "status": "ok",
+        "seconds": statistics.median(times),
+        "server_seconds": statistics.median(wire),
+        "runs": len(times),
+    }
 
 
 def _peak_rss_mib() -> float:
@@ -252,7 +265,9 @@ def remote_table(result: dict[str, Any]) -> Any:
         if entry["status"] == "ok":
             value = entry["seconds"]
             shown = f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
-            note = f"median of {entry['runs']}, {entry['rows']} rows"
+            note = f"median of {entry['runs']}, {entry['rows']:,} rows"
+            if "server_seconds" in entry:
+                note += f"; {entry['server_seconds']:.2f} s of it on the wire (the server)"
         else:
             shown = f"> {result['timeout_s']:g} s"
             note = "stopped at the timeout"
