@@ -488,7 +488,7 @@ def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
         return result
     from rdflib import Literal
 
-    from kb.store import QueryResult, string_literal
+    from kb.store import XSD_STRING, QueryResult, string_literal
 
     rows = []
     # A list cell's tidy form depends only on the cell: repeated cells are tidied once.
@@ -504,7 +504,7 @@ def sort_list_cells(query: CannedQuery, result: QueryResult) -> QueryResult:
                     text = separator.join(items)
                     if cell.language:
                         done = Literal(text, lang=cell.language)
-                    elif str(cell.datatype) == "http://www.w3.org/2001/XMLSchema#string":
+                    elif str(cell.datatype) == XSD_STRING:
                         done = string_literal(text)
                     else:
                         done = Literal(text, datatype=cell.datatype)

@@ -51,6 +51,7 @@ from rdflib.term import Identifier
 
 from kb.namespaces import RES
 from kb.query_order import OrderBy, row_comparison
+from kb.rdf_terms import XSD_STRING
 from kb.store import SCHEMA_GRAPH, EmbeddedStore, KbSnapshot, QueryResult, iri, string_literal
 
 #: Environment variable: ``never`` turns the result cache off (the benchmark's
@@ -77,7 +78,6 @@ DEFER_WRITE = 8
 #: (with a digest per study file) would cost more than the query (``pico``).
 MIN_SECONDS = 0.1
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _STUDY_NAMESPACE = f"{RES}study/"
 
 
@@ -337,7 +337,7 @@ def _encode_term(term: Identifier) -> str:
         if term.language:
             return f"l{term.language}\0{term}"
         datatype = str(term.datatype) if term.datatype is not None else ""
-        return f"s{term}" if datatype == _XSD_STRING else f"t{datatype}\0{term}"
+        return f"s{term}" if datatype == XSD_STRING else f"t{datatype}\0{term}"
     if isinstance(term, URIRef):
         return f"i{term}"
     if isinstance(term, BNode):

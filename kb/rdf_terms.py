@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from rdflib import Literal, URIRef
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_XSD_STRING_IRI = URIRef(_XSD_STRING)
+#: The datatype IRI of a plain string literal (RDF 1.1: a literal without a language).
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING_IRI = URIRef(XSD_STRING)
 
 
 def _fast_string_literal(text: str) -> Literal:

@@ -39,7 +39,7 @@ from rdflib.term import Identifier
 
 from kb import __version__
 from kb.errors import EndpointError, UsageError
-from kb.rdf_terms import _XSD_STRING, string_literal
+from kb.rdf_terms import XSD_STRING, string_literal
 from kb.redact import SECRET_PARAMS as _SECRET_PARAMS  # noqa: F401  (re-exported)
 from kb.redact import redact_url, remember_secret, remember_url_secrets
 from kb.store_api import QueryResult, _reject_updates
@@ -198,7 +198,7 @@ class _TermReader:
 
     def __call__(self, binding: object) -> Identifier:
         if not isinstance(binding, dict):
-            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
+            raise self._refused(binding)
         key = (
             binding.get("type"),
             binding.get("value", ""),
@@ -208,10 +208,13 @@ class _TermReader:
         try:
             term = self._built.get(key)
         except TypeError:  # a field that is a list or an object
-            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}") from None
+            raise self._refused(binding) from None
         if term is None:
             term = self._built[key] = self._build(binding, key)
         return term
+
+    def _refused(self, binding: object) -> EndpointError:
+        return self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
 
     def _build(self, binding: dict[str, Any], key: tuple[object, ...]) -> Identifier:
         kind, value, datatype, lang = key
@@ -221,7 +224,7 @@ class _TermReader:
             and (datatype is None or isinstance(datatype, str))
             and (lang is None or isinstance(lang, str))
         ):
-            raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
+            raise self._refused(binding)
         if kind == "uri":
             return URIRef(value)
         if kind == "bnode":
@@ -231,10 +234,10 @@ class _TermReader:
                 return Literal(value, lang=lang)
             # RDF 1.1: a literal with neither language nor datatype is an xsd:string,
             # which is how the embedded store reports it.
-            if not datatype or datatype == _XSD_STRING:
+            if not datatype or datatype == XSD_STRING:
                 return string_literal(value)
             return Literal(value, datatype=URIRef(datatype))
-        raise self._fail(f"unexpected term in SPARQL JSON results: {binding!r:.200}")
+        raise self._refused(binding)
 
 
 class RemoteStore:

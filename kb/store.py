@@ -26,7 +26,7 @@ from rdflib.term import Identifier
 from kb import paths
 from kb.errors import CouldNotRun, RdfSyntaxError, UsageError
 from kb.namespaces import RES
-from kb.rdf_terms import _XSD_STRING, iri, string_literal  # re-exported
+from kb.rdf_terms import XSD_STRING, iri, string_literal  # re-exported
 from kb.store_api import QueryResult, Store, _reject_updates  # re-exported
 
 #: Graph that holds the ontology and vocabularies.
@@ -73,7 +73,7 @@ def _to_rdflib(term: object) -> Identifier:
         if term.language:
             return Literal(term.value, lang=term.language)
         datatype = term.datatype.value
-        if datatype == _XSD_STRING:
+        if datatype == XSD_STRING:
             return string_literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unexpected term {term!r}")

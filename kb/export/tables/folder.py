@@ -26,11 +26,10 @@ from kb import paths
 from kb.export.tables.model import _STUDY_LINKS, RDF_TYPE, Selection
 from kb.export.tables.reading import Graph
 from kb.namespaces import EKB
+from kb.rdf_terms import XSD_STRING
 from kb.store import _to_rdflib, parse_turtle_file, schema_files, string_literal
 from kb.store import iri as iri_term
 from kb.store_api import QueryResult
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class FolderStore:
@@ -132,7 +131,7 @@ def read_files(files: Sequence[Path], selection: Selection) -> Graph:
             if o.language:
                 return Literal(o.value, lang=o.language)
             datatype = o.datatype.value
-            if datatype == _XSD_STRING:  # many texts repeat (units, terms, sites)
+            if datatype == XSD_STRING:  # many texts repeat (units, terms, sites)
                 text = o.value
                 lit = strings.get(text)
                 if lit is None:
@@ -163,7 +162,7 @@ def _canonical_literals(objects: Iterable[Any]) -> dict[Any, Identifier]:
     in-memory Oxigraph store and come back out.
     """
     literals = list(
-        {o for o in objects if isinstance(o, ox.Literal) and o.datatype.value != _XSD_STRING}
+        {o for o in objects if isinstance(o, ox.Literal) and o.datatype.value != XSD_STRING}
     )
     prefix = "urn:x-ekb:literal:"
     value = ox.NamedNode(prefix + "value")
